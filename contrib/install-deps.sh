@@ -1,0 +1,18 @@
+#!/bin/sh
+# Install what havend needs to build (and, with --test, to run its tests)
+# from Debian's packages. Installs only what is missing.
+set -eu
+pkgs="meson ninja-build pkg-config gcc libc6-dev libevent-dev libssl-dev libconfig-dev openssl"
+if [ "${1:-}" = "--test" ]; then
+    pkgs="$pkgs libcriterion-dev python3 python3-irc valgrind"
+fi
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing:$missing"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q $missing

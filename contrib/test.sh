@@ -1,0 +1,15 @@
+#!/bin/sh
+# Install what is missing, build havend with AddressSanitizer and
+# UndefinedBehaviorSanitizer, and run every test suite.
+set -eu
+cd "$(dirname "$0")/.."
+contrib/install-deps.sh --test
+builddir=${BUILDDIR:-build-test}
+if [ ! -f "$builddir/build.ninja" ]; then
+    meson setup "$builddir" -Db_sanitize=address,undefined -Db_lundef=false
+fi
+ninja -C "$builddir"
+# Sanitizer reports fail the run; leaks are checked too.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+meson test -C "$builddir" --print-errorlogs --num-processes 2

@@ -1,0 +1,174 @@
+/* registration.c — connection registration (PASS, NICK, USER, CAP) and the
+ * commands every state accepts (PING, PONG, QUIT). */
+#include "havend.h"
+#include "proto/numeric.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cmd_pass(struct client *u, struct message *m)
+{
+    struct conn *c = u->conn;
+    free(c->pass);
+    c->pass = strdup(m->params[0]);
+}
+
+/* Answer "CAP" with an empty capability set (issue: IRCv3 brings the rest),
+ * and hold registration while a client negotiates, as the spec requires. */
+void cmd_cap_minimal(struct client *u, struct message *m)
+{
+    struct conn *c = u->conn;
+    const char *sub = m->params[0];
+    const char *me = client_target(u);
+    if (!strcasecmp(sub, "LS")) {
+        if (c->state == STATE_UNREG)
+            c->cap_negotiating = true;
+        send_line(u, ":%s CAP %s LS :", srv.name, me);
+    } else if (!strcasecmp(sub, "LIST")) {
+        send_line(u, ":%s CAP %s LIST :", srv.name, me);
+    } else if (!strcasecmp(sub, "REQ")) {
+        if (c->state == STATE_UNREG)
+            c->cap_negotiating = true;
+        send_line(u, ":%s CAP %s NAK :%s", srv.name, me, m->nparams > 1 ? m->params[1] : "");
+    } else if (!strcasecmp(sub, "END")) {
+        if (c->state == STATE_UNREG && c->cap_negotiating) {
+            c->cap_negotiating = false;
+            registration_try_complete(u);
+        }
+    } else {
+        send_numeric(u, 410, "%s :Invalid CAP command", sub);
+    }
+}
+
+/* NICK: validate, check for collisions, then set (or change) the nick. */
+void cmd_nick(struct client *u, struct message *m)
+{
+    struct conn *c = u->conn;
+    if (m->nparams < 1 || !m->params[0][0]) {
+        send_numeric(u, ERR_NONICKNAMEGIVEN, ":No nickname given");
+        return;
+    }
+    char nick[NICK_MAX + 1];
+    snprintf(nick, sizeof nick, "%s", m->params[0]);
+    if (strlen(m->params[0]) > (size_t)srv.conf->nicklen || !irc_valid_nick(nick, (size_t)srv.conf->nicklen)) {
+        send_numeric(u, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", m->params[0]);
+        return;
+    }
+    struct client *other = user_find_nick(nick);
+    if (other && other != u) {
+        send_numeric(u, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
+        return;
+    }
+    if (c->state == STATE_UNREG) {
+        snprintf(u->nick, sizeof u->nick, "%s", nick);
+        c->got_nick = true;
+        registration_try_complete(u);
+        return;
+    }
+    if (strcmp(u->nick, nick) == 0)
+        return; /* no change at all */
+    char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    client_mask(u, mask, sizeof mask);
+    send_to_common_channels(u, true, ":%s NICK :%s", mask, nick);
+    whowas_add(u);
+    user_set_nick(u, nick);
+}
+
+void cmd_user(struct client *u, struct message *m)
+{
+    struct conn *c = u->conn;
+    if (!m->params[0][0]) {
+        send_numeric(u, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
+        return;
+    }
+    snprintf(c->sent_user, sizeof c->sent_user, "%s", m->params[0]);
+    snprintf(c->sent_real, sizeof c->sent_real, "%s", m->params[3]);
+    c->got_user = true;
+    registration_try_complete(u);
+}
+
+void cmd_ping(struct client *u, struct message *m)
+{
+    if (m->nparams < 1 || !m->params[0][0]) {
+        send_numeric(u, ERR_NOORIGIN, ":No origin specified");
+        return;
+    }
+    send_line(u, ":%s PONG %s :%s", srv.name, srv.name, m->params[m->nparams - 1]);
+}
+
+void cmd_pong(struct client *u, struct message *m)
+{
+    if (m->nparams < 1)
+        send_numeric(u, ERR_NOORIGIN, ":No origin specified");
+    /* Any input already reset the ping timer in the read path. */
+}
+
+void cmd_quit(struct client *u, struct message *m)
+{
+    char reason[IRC_LINE_MAX];
+    if (m->nparams > 0 && m->params[0][0])
+        snprintf(reason, sizeof reason, "Quit: %.*s", srv.conf->kicklen, m->params[0]);
+    else
+        snprintf(reason, sizeof reason, "Client Quit");
+    conn_close(u->conn, reason);
+}
+
+/* The welcome burst: 001-005, LUSERS, MOTD, and the initial user modes. */
+static void send_welcome(struct client *u)
+{
+    send_numeric(u, RPL_WELCOME, ":Welcome to the %s IRC Network, %s", srv.conf->network, u->nick);
+    send_numeric(u, RPL_YOURHOST, ":Your host is %s, running version havend-%s", srv.name, HAVEND_VERSION);
+    send_numeric(u, RPL_CREATED, ":This server was created %s", srv.created);
+    send_numeric(u, RPL_MYINFO, "%s havend-%s iow beIiklmnopstv beIklov", srv.name, HAVEND_VERSION);
+    send_isupport(u);
+    send_lusers(u);
+    send_motd(u);
+    if (u->umodes) {
+        char modes[8], *p = modes;
+        *p++ = '+';
+        if (u->umodes & UMODE_INVISIBLE)
+            *p++ = 'i';
+        if (u->umodes & UMODE_WALLOPS)
+            *p++ = 'w';
+        *p = '\0';
+        send_line(u, ":%s MODE %s :%s", u->nick, u->nick, modes);
+    }
+}
+
+void registration_try_complete(struct client *u)
+{
+    struct conn *c = u->conn;
+    if (!c->got_nick || !c->got_user || c->cap_negotiating || c->dead)
+        return;
+    if (srv.conf->password_hash && (!c->pass || !passwd_verify(srv.conf->password_hash, c->pass))) {
+        send_numeric(u, ERR_PASSWDMISMATCH, ":Password incorrect");
+        conn_close(c, "Bad Password");
+        return;
+    }
+    struct client *other = user_find_nick(u->nick);
+    if (other && other != u) {
+        /* Someone registered this nick while we waited for USER. */
+        send_numeric(u, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", u->nick);
+        c->got_nick = false;
+        return;
+    }
+    free(c->pass);
+    c->pass = NULL;
+    user_set_public_identity(u, c->sent_user, c->sent_real);
+    memset(c->sent_user, 0, sizeof c->sent_user);
+    memset(c->sent_real, 0, sizeof c->sent_real);
+
+    u->registered = true;
+    u->signon = time(NULL);
+    user_set_nick(u, u->nick);
+    u->umodes |= UMODE_INVISIBLE;
+    c->state = STATE_USER;
+    c->last_active = time(NULL);
+    srv.nunreg--;
+    srv.nusers++;
+    if (srv.nusers > srv.max_users)
+        srv.max_users = srv.nusers;
+    log_msg(LOG_INFO, "client %s registered", u->uid);
+    send_welcome(u);
+}

@@ -1,0 +1,36 @@
+/* config_check.h — private helpers of the config loader (src/conf/ only):
+ * value checks, whole-file reads and a guard against a libconfig 1.5 bug. */
+#ifndef HAVEND_CONFIG_CHECK_H
+#define HAVEND_CONFIG_CHECK_H
+
+#include <stddef.h>
+
+#define NAME_MAX_LEN 63               /* class and oper names (conn.class_name[64]) */
+#define TEXT_MAX_LEN 200              /* description and admin lines */
+#define CLOAK_SUFFIX_MAX 40           /* leaves room for the random part in HOST_MAX */
+
+/* A string check: NULL when the value is fine, else the reason. */
+typedef const char *(*str_check)(const char *v);
+
+const char *chk_servername(const char *v);  /* hostname with a '.' */
+const char *chk_sid(const char *v);         /* TS6 SID */
+const char *chk_text(const char *v);        /* one printable line, <= 200 bytes */
+const char *chk_network(const char *v);     /* one token, <= 32 bytes */
+const char *chk_name(const char *v);        /* class/oper name */
+const char *chk_hash(const char *v);        /* passwd_hash_valid() */
+const char *chk_path(const char *v);        /* non-empty */
+const char *chk_username(const char *v);    /* public username */
+const char *chk_realname(const char *v);    /* public realname */
+const char *chk_cloak(const char *v);       /* cloak host suffix */
+const char *chk_address(const char *v);     /* numeric IPv4/IPv6 */
+
+/* Read a whole file of at most max bytes into a malloc'd NUL-terminated
+ * buffer. Returns 0, an errno value, or EFBIG when it is larger than max. */
+int config_read_whole(const char *path, size_t max, char **out, size_t *outlen);
+
+/* Called for each integer literal that libconfig 1.5 would silently
+ * truncate: line, the setting name before it, the literal's text. */
+typedef void (*int_literal_fn)(void *arg, unsigned line, const char *setting, const char *literal);
+void config_scan_int_literals(const char *file, int_literal_fn fn, void *arg);
+
+#endif

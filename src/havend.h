@@ -1,0 +1,432 @@
+/* havend.h — the daemon's shared types: server, connections, clients, channels.
+ *
+ * One header for the core, in the style of Redis' server.h: plain structs and
+ * the prototypes of each subsystem, grouped by the file that implements them.
+ * Modules never include this; they use include/havend/.
+ *
+ * Privacy by construction: a connection's real address lives only in
+ * struct conn.addr_private. No formatting helper reads it; every mask sent to
+ * anyone is built from client.nick / client.user / client.host, which hold
+ * public values only (see user_set_public_identity()).
+ */
+#ifndef HAVEND_H
+#define HAVEND_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <openssl/ssl.h>
+
+#include "conf/config.h"
+#include "proto/parse.h"
+#include "state/hashmap.h"
+
+#define HAVEND_VERSION "0.1.0"
+
+/* Protocol limits that do not change at runtime (RFC 2812 + IRCv3 tags). */
+#define IRC_LINE_MAX 512          /* bytes of a line without tags, incl. CRLF */
+#define IRC_TAGS_MAX 8191         /* bytes of the tag section incl. '@' and ' ' */
+#define IRC_INPUT_MAX (IRC_LINE_MAX + IRC_TAGS_MAX)
+#define NICK_MAX 32               /* storage; the configured NICKLEN is <= this */
+#define USER_MAX 16
+#define HOST_MAX 64
+#define REAL_MAX 64
+#define CHAN_MAX 64               /* storage; configured CHANNELLEN <= this */
+#define UID_LEN 9
+#define SID_LEN 3
+
+/* ---------------------------------------------------------------- users */
+
+/* User mode bits. */
+enum {
+    UMODE_INVISIBLE = 1u << 0,   /* +i */
+    UMODE_OPER      = 1u << 1,   /* +o */
+    UMODE_WALLOPS   = 1u << 2,   /* +w */
+};
+
+/* Where a connection is in its life; selects the handler slot in the
+ * command table. */
+enum conn_state {
+    STATE_UNREG = 0,   /* accepted, not yet registered */
+    STATE_USER,        /* a registered local user */
+    STATE_SERVER,      /* a linked server (TS6, later) */
+    STATE_COUNT
+};
+
+struct conn;
+struct channel;
+struct membership;
+
+/* A user on the network: local (conn != NULL) or, later, remote. Keyed by
+ * UID in the uid table and by casefolded nick in the nick table. */
+struct client {
+    char uid[UID_LEN + 1];        /* TS6 UID: SID + 6 chars */
+    char nick[NICK_MAX + 1];
+    char user[USER_MAX + 1];      /* public username (constant unless config shows the sent one) */
+    char host[HOST_MAX + 1];      /* public host: a random cloak, never the address */
+    char realname[REAL_MAX + 1];  /* public realname */
+    time_t nick_ts;               /* TS6 nick timestamp */
+    time_t signon;
+    unsigned umodes;
+    char *away;                   /* NULL when not away */
+    char *oper_name;              /* operator block name, when opered */
+    unsigned oper_privs;          /* OPRIV_* bits */
+    const char *server_name;      /* the server this user is on */
+    struct conn *conn;            /* NULL for remote users */
+
+    struct membership **chans;    /* channels this user is in */
+    size_t nchans, chans_cap;
+
+    struct client **invites_unused; /* reserved */
+    uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
+    bool registered;
+};
+
+/* ---------------------------------------------------------------- connections */
+
+/* A local socket: one per client (later: per server link). */
+struct conn {
+    struct bufferevent *bev;
+    struct client *client;
+    enum conn_state state;
+    struct listener *listener;
+    bool tls;
+
+    /* The peer address. Private: read only by ban/throttle code that hashes
+     * it; never formatted into a message or a log line. */
+    struct sockaddr_storage addr_private;
+    socklen_t addr_private_len;
+
+    const struct conf_class *cls; /* limits that apply to this connection */
+    char class_name[64];          /* re-resolved on REHASH */
+
+    /* Registration progress. */
+    bool got_nick, got_user, pass_ok;
+    bool cap_negotiating;         /* CAP LS/REQ seen, CAP END not yet */
+    char *pass;                   /* PASS argument until registration */
+    char sent_user[USER_MAX + 1]; /* what the client sent; kept only until registration */
+    char sent_real[REAL_MAX + 1];
+
+    /* Liveness. */
+    time_t connected_at, last_recv, last_active, ping_sent_at;
+    char ping_cookie[16];         /* unregistered PING cookie (unused when 0) */
+    struct event *timer;          /* per-connection 1 s housekeeping */
+
+    /* Flood control: token bucket in milli-tokens. */
+    int64_t flood_tokens;
+    struct timespec flood_last;
+    bool flood_paused;            /* fake lag: reading paused until tokens refill */
+    bool discarding;              /* dropping the rest of an over-long line */
+
+    /* Closing. */
+    bool dead;                    /* closed; freed after the current callback */
+    char *quit_reason;
+    struct conn *next_dead;
+
+    struct conn *prev, *next;     /* all local connections */
+};
+
+/* ---------------------------------------------------------------- channels */
+
+enum {
+    CMODE_INVITEONLY = 1u << 0,  /* i */
+    CMODE_MODERATED  = 1u << 1,  /* m */
+    CMODE_NOEXTERNAL = 1u << 2,  /* n */
+    CMODE_TOPICLOCK  = 1u << 3,  /* t */
+    CMODE_SECRET     = 1u << 4,  /* s */
+    CMODE_PRIVATE    = 1u << 5,  /* p */
+    CMODE_KEY        = 1u << 6,  /* k (key in channel.key) */
+    CMODE_LIMIT      = 1u << 7,  /* l (limit in channel.limit) */
+};
+
+/* Membership status bits, highest first. */
+enum {
+    CSTATUS_OP    = 1u << 0,     /* @ */
+    CSTATUS_VOICE = 1u << 1,     /* + */
+};
+
+/* One entry of a ban/except/invex list. */
+struct mask_entry {
+    char *mask;
+    char *set_by;
+    time_t set_at;
+};
+
+struct mask_list {
+    struct mask_entry *v;
+    size_t n, cap;
+};
+
+struct membership {
+    struct client *client;
+    struct channel *chan;
+    unsigned status;             /* CSTATUS_* */
+    size_t chan_index;           /* position in chan->members */
+    size_t client_index;         /* position in client->chans */
+};
+
+struct channel {
+    char name[CHAN_MAX + 1];
+    time_t ts;                   /* TS6 channel creation time */
+    unsigned modes;
+    char key[32];
+    int limit;
+    char *topic;
+    char topic_setter[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    time_t topic_time;
+    struct mask_list bans, excepts, invex;
+    struct membership **members;
+    size_t nmembers, members_cap;
+    char **invited;              /* casefolded nicks INVITEd, cleared on join */
+    size_t ninvited;
+    bool permanent;              /* kept while empty (set by modules later) */
+};
+
+/* ---------------------------------------------------------------- server */
+
+struct listener {
+    struct evconnlistener *evl;
+    char addr[64];
+    int port;                    /* as configured */
+    int bound_port;              /* actual (differs when configured as 0) */
+    bool tls;
+    SSL_CTX *ssl_ctx;            /* when tls */
+    char class_name[64];
+    char key[160];               /* identity for REHASH: addr/port/tls */
+    bool keep;                   /* REHASH mark */
+    struct listener *next;
+};
+
+struct whowas_entry {
+    char nick[NICK_MAX + 1], user[USER_MAX + 1], host[HOST_MAX + 1], real[REAL_MAX + 1];
+    char server[64];
+    time_t when;
+};
+
+/* All global state. One instance: `srv`. */
+struct server {
+    struct event_base *base;
+    struct config *conf;         /* the config in force */
+    const char *conf_path;
+    time_t started;
+
+    struct hashmap nicks;        /* casefolded nick -> struct client* */
+    struct hashmap uids;         /* uid -> struct client* */
+    struct hashmap chans;        /* casefolded name -> struct channel* */
+
+    struct conn *conns;          /* every local connection */
+    size_t nconns, nusers, nunreg, nopers, max_users;
+    struct conn *dead;           /* closed, waiting to be freed */
+    struct event *reaper;
+
+    struct listener *listeners;
+    uint64_t uid_counter;
+    uint64_t fanout_serial;
+
+    struct whowas_entry *whowas; /* ring */
+    size_t whowas_len, whowas_next;
+
+    struct event *sig_term, *sig_int, *sig_hup;
+    char name[HOST_MAX + 1];     /* our server name (fixed at start) */
+    char created[64];            /* for RPL_CREATED */
+    bool shutting_down;
+};
+
+extern struct server srv;
+
+/* ---------------------------------------------------------------- net/conn.c */
+void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, SSL *ssl);
+/* Queue one line (without CRLF) to a connection; enforces SendQ. */
+void conn_send_raw(struct conn *c, const char *line, size_t len);
+/* Close a connection: the client quits with reason; freed after this callback. */
+void conn_close(struct conn *c, const char *reason);
+/* Re-resolve the connection class after REHASH. */
+void conn_apply_class(struct conn *c);
+void conn_reap_init(void);
+/* Disconnect everyone with an ERROR (shutdown). */
+void conn_close_all(const char *reason);
+void conn_shutdown(void);
+
+/* ---------------------------------------------------------------- net/listener.c */
+/* Open, keep or close listeners to match conf; errors go to *err. */
+int listeners_apply(const struct config *conf, char *err, size_t errlen);
+void listeners_close_all(void);
+
+/* ---------------------------------------------------------------- net/tls.c */
+/* Build an SSL_CTX (TLS 1.2+) from cert/key files. NULL and *err on failure. */
+SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen);
+/* Make sure a self-signed cert/key pair exists at the given paths. */
+int tls_ensure_selfsigned(const char *cert, const char *key, const char *cn, char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- proto/send.c */
+/* Every outgoing line passes through these; each builds the line once. */
+void send_line(struct client *to, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void send_vline(struct client *to, const char *fmt, va_list ap);
+/* ":server NNN <nick> <text...>" */
+void send_numeric(struct client *to, int numeric, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ":nick!user@host <text>" to every member of chan except `except`. */
+void send_to_channel(struct channel *ch, struct client *except, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Like send_to_channel but only members whose status has any of `status_bits`. */
+void send_to_channel_status(struct channel *ch, struct client *except, unsigned status_bits, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Once to every user sharing a channel with `c`, and to `c` itself when include_self. */
+void send_to_common_channels(struct client *c, bool include_self, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* To every local oper with umode +w (WALLOPS) or every local user with +w. */
+void send_to_wallops(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A server NOTICE to local opers (snomask-less for now). */
+void send_to_opers(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "nick!user@host" of a client into buf. */
+const char *client_mask(const struct client *c, char *buf, size_t len);
+/* The nick to address numerics to ("*" before NICK). */
+const char *client_target(const struct client *c);
+
+/* ---------------------------------------------------------------- proto/isupport.c */
+void send_isupport(struct client *c);
+
+/* ---------------------------------------------------------------- state/casemap.c */
+/* rfc1459 casemapping: A-Z [ ] \ ~ fold to a-z { } | ^ */
+void irc_casefold(char *dst, const char *src, size_t dstlen);
+int irc_casecmp(const char *a, const char *b);
+bool irc_valid_nick(const char *nick, size_t nicklen);
+bool irc_valid_channel(const char *name, size_t chanlen);
+bool irc_valid_user(const char *user);
+/* Glob match with * and ?, casefolded. */
+bool irc_match(const char *mask, const char *str);
+
+/* ---------------------------------------------------------------- state/user.c */
+struct client *user_find_nick(const char *nick);
+struct client *user_find_uid(const char *uid);
+struct client *client_new_local(struct conn *c);
+/* Make the nick live in the nick table (or change it). */
+void user_set_nick(struct client *u, const char *nick);
+/* Fill user/host/realname with what may be shown (per config privacy). */
+void user_set_public_identity(struct client *u, const char *sent_user, const char *sent_real);
+/* Remove a user from every channel and table, announcing QUIT to common channels. */
+void user_quit(struct client *u, const char *reason);
+void user_free(struct client *u);
+void whowas_add(const struct client *u);
+bool user_is_oper(const struct client *u);
+
+/* ---------------------------------------------------------------- state/channel.c */
+struct channel *channel_find(const char *name);
+struct channel *channel_create(const char *name);
+/* Destroy when empty and not permanent. */
+void channel_maybe_destroy(struct channel *ch);
+struct membership *channel_membership(const struct channel *ch, const struct client *u);
+struct membership *channel_add_member(struct channel *ch, struct client *u, unsigned status);
+void channel_remove_member(struct channel *ch, struct client *u);
+/* Is u matched by a ban (and not by an exception)? */
+bool channel_is_banned(struct channel *ch, const struct client *u);
+bool channel_is_invexed(struct channel *ch, const struct client *u);
+bool channel_is_invited(struct channel *ch, const struct client *u);
+void channel_add_invite(struct channel *ch, const struct client *u);
+void channel_clear_invite(struct channel *ch, const struct client *u);
+/* Can u speak in ch? Returns 0 or the ERR_ numeric to send. */
+int channel_can_send(struct channel *ch, struct client *u);
+/* "@+" style prefixes for NAMES/WHO (multi=all, else highest). */
+const char *channel_status_prefix(unsigned status, bool multi, char *buf);
+/* The mode string "+ntk key" (key/limit shown only when show_params). */
+void channel_mode_string(const struct channel *ch, bool show_params, char *buf, size_t len);
+int mask_list_add(struct mask_list *l, const char *mask, const char *by, size_t max);
+int mask_list_del(struct mask_list *l, const char *mask);
+bool mask_list_match(const struct mask_list *l, const struct client *u);
+void mask_list_free(struct mask_list *l);
+
+/* ---------------------------------------------------------------- commands/table.c */
+typedef void (*cmd_handler)(struct client *src, struct message *m);
+
+enum {
+    CMDF_NOFLOOD = 1u << 0,      /* does not consume flood tokens */
+    CMDF_IDLE_RESET = 1u << 1,   /* resets the WHOIS idle time */
+};
+
+struct command {
+    const char *name;
+    unsigned min_params;
+    unsigned flags;
+    cmd_handler handler[STATE_COUNT]; /* NULL: not allowed in that state */
+    uint64_t uses;
+};
+
+/* Dispatch one parsed line from a local connection. */
+void command_dispatch(struct conn *c, struct message *m);
+struct command *command_find(const char *name);
+/* Iterate the command table (for HELP); returns NULL at the end. */
+const struct command *command_at(size_t i);
+/* The handler used for "not registered" (451) in STATE_UNREG slots. */
+void cmd_not_registered(struct client *src, struct message *m);
+void cmd_already_registered(struct client *src, struct message *m);
+
+/* Handlers, by family (commands/<family>.c). */
+/* registration.c */
+void cmd_pass(struct client *, struct message *);
+void cmd_nick(struct client *, struct message *);
+void cmd_user(struct client *, struct message *);
+void cmd_ping(struct client *, struct message *);
+void cmd_pong(struct client *, struct message *);
+void cmd_quit(struct client *, struct message *);
+void cmd_cap_minimal(struct client *, struct message *);
+/* Complete registration when NICK+USER (+PASS) are in. */
+void registration_try_complete(struct client *u);
+/* messaging.c */
+void cmd_privmsg(struct client *, struct message *);
+void cmd_notice(struct client *, struct message *);
+void cmd_away(struct client *, struct message *);
+/* channel.c */
+void cmd_join(struct client *, struct message *);
+void cmd_part(struct client *, struct message *);
+void cmd_topic(struct client *, struct message *);
+void cmd_names(struct client *, struct message *);
+void cmd_list(struct client *, struct message *);
+void cmd_invite(struct client *, struct message *);
+void cmd_kick(struct client *, struct message *);
+/* Send NAMES replies for one channel (353 + 366). */
+void channel_send_names(struct client *to, struct channel *ch);
+/* mode.c */
+void cmd_mode(struct client *, struct message *);
+/* queries.c */
+void cmd_who(struct client *, struct message *);
+void cmd_whois(struct client *, struct message *);
+void cmd_whowas(struct client *, struct message *);
+void cmd_ison(struct client *, struct message *);
+void cmd_userhost(struct client *, struct message *);
+void cmd_motd(struct client *, struct message *);
+void cmd_lusers(struct client *, struct message *);
+void cmd_version(struct client *, struct message *);
+void cmd_time(struct client *, struct message *);
+void cmd_info(struct client *, struct message *);
+void cmd_admin(struct client *, struct message *);
+void cmd_help(struct client *, struct message *);
+/* Welcome-time helpers used by registration. */
+void send_motd(struct client *to);
+void send_lusers(struct client *to);
+/* oper.c */
+void cmd_oper(struct client *, struct message *);
+void cmd_kill(struct client *, struct message *);
+void cmd_wallops(struct client *, struct message *);
+void cmd_rehash(struct client *, struct message *);
+void cmd_die(struct client *, struct message *);
+
+/* ---------------------------------------------------------------- main.c */
+/* Load and apply the config at srv.conf_path; on error keep the old one and
+ * put the reasons into err. Returns 0 on success. */
+int server_rehash(char *err, size_t errlen);
+/* Load the config, open listeners, create tables. 0 or -1 with err. */
+int server_init(const char *conf_path, char *err, size_t errlen);
+/* Tell every client, close everything, and leave the loop. */
+void server_shutdown(const char *reason);
+void server_free(void);
+
+/* ---------------------------------------------------------------- log.c */
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* Log lines name users by UID only (never addresses or message text). */
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_configure(const struct config *conf);
+void log_close(void);
+
+#endif

@@ -1,0 +1,52 @@
+/* isupport.c — RPL_ISUPPORT (005) tokens, derived from the config in force. */
+#include "havend.h"
+#include "proto/numeric.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ISUPPORT_PER_LINE 12
+
+/* Send the tokens in lines of at most ISUPPORT_PER_LINE tokens each. */
+void send_isupport(struct client *c)
+{
+    const struct config *cf = srv.conf;
+    char tok[24][96];
+    size_t n = 0;
+
+    snprintf(tok[n++], sizeof tok[0], "AWAYLEN=%d", cf->awaylen);
+    snprintf(tok[n++], sizeof tok[0], "CASEMAPPING=rfc1459");
+    snprintf(tok[n++], sizeof tok[0], "CHANLIMIT=#:%d", cf->max_channels);
+    snprintf(tok[n++], sizeof tok[0], "CHANMODES=beI,k,l,imnpst");
+    snprintf(tok[n++], sizeof tok[0], "CHANNELLEN=%d", cf->channellen);
+    snprintf(tok[n++], sizeof tok[0], "CHANTYPES=#");
+    snprintf(tok[n++], sizeof tok[0], "ELIST=CMNTU");
+    snprintf(tok[n++], sizeof tok[0], "EXCEPTS=e");
+    snprintf(tok[n++], sizeof tok[0], "INVEX=I");
+    snprintf(tok[n++], sizeof tok[0], "KICKLEN=%d", cf->kicklen);
+    snprintf(tok[n++], sizeof tok[0], "MAXLIST=beI:%d", cf->max_list);
+    snprintf(tok[n++], sizeof tok[0], "MAXTARGETS=%d", cf->max_targets);
+    snprintf(tok[n++], sizeof tok[0], "MODES=%d", cf->max_modes);
+    snprintf(tok[n++], sizeof tok[0], "NETWORK=%s", cf->network);
+    snprintf(tok[n++], sizeof tok[0], "NICKLEN=%d", cf->nicklen);
+    snprintf(tok[n++], sizeof tok[0], "PREFIX=(ov)@+");
+    snprintf(tok[n++], sizeof tok[0], "SAFELIST");
+    snprintf(tok[n++], sizeof tok[0], "STATUSMSG=@+");
+    snprintf(tok[n++], sizeof tok[0], "TARGMAX=JOIN:,KICK:1,LIST:,NAMES:1,NOTICE:%d,PRIVMSG:%d,WHOIS:1",
+             cf->max_targets, cf->max_targets);
+    snprintf(tok[n++], sizeof tok[0], "TOPICLEN=%d", cf->topiclen);
+    snprintf(tok[n++], sizeof tok[0], "USERLEN=%d", cf->userlen);
+
+    for (size_t i = 0; i < n; i += ISUPPORT_PER_LINE) {
+        char line[IRC_LINE_MAX];
+        size_t off = 0;
+        line[0] = '\0';
+        for (size_t j = i; j < n && j < i + ISUPPORT_PER_LINE; j++) {
+            int w = snprintf(line + off, sizeof line - off, "%s%s", off ? " " : "", tok[j]);
+            if (w < 0 || (size_t)w >= sizeof line - off)
+                break;
+            off += (size_t)w;
+        }
+        send_numeric(c, RPL_ISUPPORT, "%s :are supported by this server", line);
+    }
+}

@@ -1,0 +1,137 @@
+/* user.c — users: identity (UID, nick, public mask), lookup tables, quit.
+ *
+ * A user's public user/host/realname are set once here, from config; the
+ * values a client sent are dropped unless the config says to show them. */
+#include "havend.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+struct client *user_find_nick(const char *nick)
+{
+    char key[NICK_MAX + 1];
+    irc_casefold(key, nick, sizeof key);
+    return hashmap_get(&srv.nicks, key);
+}
+
+struct client *user_find_uid(const char *uid)
+{
+    return hashmap_get(&srv.uids, uid);
+}
+
+/* TS6 UID: our SID, then a letter and five base-36 digits from a counter. */
+static void uid_next(char *out)
+{
+    static const char b36[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    uint64_t n = srv.uid_counter++ % (26ull * 36 * 36 * 36 * 36 * 36);
+    memcpy(out, srv.conf->sid, SID_LEN);
+    for (int i = 8; i >= 4; i--) {
+        out[i] = b36[n % 36];
+        n /= 36;
+    }
+    out[3] = b36[n % 26];
+    out[UID_LEN] = '\0';
+}
+
+/* A random DNS-safe label, so a user's public host says nothing about them
+ * and two sessions of one person cannot be linked. */
+static void random_label(char *out, size_t n)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    unsigned char r[32];
+    if (n > sizeof r)
+        n = sizeof r;
+    if (RAND_bytes(r, (int)n) != 1)
+        abort(); /* no CSPRNG: refusing to hand out predictable cloaks */
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[r[i] & 31];
+    out[n] = '\0';
+}
+
+struct client *client_new_local(struct conn *c)
+{
+    struct client *u = calloc(1, sizeof *u);
+    if (!u)
+        abort();
+    u->conn = c;
+    u->server_name = srv.name;
+    u->signon = time(NULL);
+    do
+        uid_next(u->uid);
+    while (hashmap_get(&srv.uids, u->uid));
+    hashmap_put(&srv.uids, u->uid, u);
+
+    char label[16];
+    random_label(label, 10);
+    snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
+    return u;
+}
+
+void user_set_nick(struct client *u, const char *newnick)
+{
+    char key[NICK_MAX + 1], nick[NICK_MAX + 1];
+    snprintf(nick, sizeof nick, "%s", newnick); /* newnick may be u->nick */
+    if (u->nick[0] && u->registered) {
+        irc_casefold(key, u->nick, sizeof key);
+        if (hashmap_get(&srv.nicks, key) == u)
+            hashmap_remove(&srv.nicks, key);
+    }
+    snprintf(u->nick, sizeof u->nick, "%s", nick);
+    u->nick_ts = time(NULL);
+    if (u->registered) {
+        irc_casefold(key, u->nick, sizeof key);
+        hashmap_put(&srv.nicks, key, u);
+    }
+}
+
+void user_set_public_identity(struct client *u, const char *sent_user, const char *sent_real)
+{
+    const struct config *cf = srv.conf;
+    if (cf->show_sent_username && sent_user && irc_valid_user(sent_user))
+        snprintf(u->user, sizeof u->user, "~%.*s", cf->userlen, sent_user);
+    else
+        snprintf(u->user, sizeof u->user, "%s", cf->public_username);
+    if (cf->show_sent_realname && sent_real)
+        snprintf(u->realname, sizeof u->realname, "%s", sent_real);
+    else
+        snprintf(u->realname, sizeof u->realname, "%s", cf->public_realname);
+}
+
+bool user_is_oper(const struct client *u)
+{
+    return (u->umodes & UMODE_OPER) != 0;
+}
+
+void user_quit(struct client *u, const char *reason)
+{
+    char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    client_mask(u, mask, sizeof mask);
+    send_to_common_channels(u, false, ":%s QUIT :%s", mask, reason);
+    while (u->nchans) {
+        struct channel *ch = u->chans[u->nchans - 1]->chan;
+        channel_remove_member(ch, u);
+        channel_maybe_destroy(ch);
+    }
+    if (u->registered) {
+        whowas_add(u);
+        char key[NICK_MAX + 1];
+        irc_casefold(key, u->nick, sizeof key);
+        if (hashmap_get(&srv.nicks, key) == u)
+            hashmap_remove(&srv.nicks, key);
+        if (u->umodes & UMODE_OPER)
+            srv.nopers--;
+    }
+}
+
+void user_free(struct client *u)
+{
+    if (hashmap_get(&srv.uids, u->uid) == u)
+        hashmap_remove(&srv.uids, u->uid);
+    free(u->chans);
+    free(u->away);
+    free(u->oper_name);
+    free(u);
+}
