@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Modes a new channel starts with (no outside messages, ops set topic),
- * as most modern servers do. */
-#define DEFAULT_CHANMODES (CMODE_NOEXTERNAL | CMODE_TOPICLOCK)
+/* Modes a new channel starts with. None, as in RFC 2812: ops set +nt
+ * themselves (the integration tests expect "MODE #c +t" to be echoed on a
+ * fresh channel). Many networks use CMODE_NOEXTERNAL | CMODE_TOPICLOCK. */
+#define DEFAULT_CHANMODES 0u
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -74,8 +75,8 @@ static void send_topic(struct client *u, struct channel *ch)
 
 /* ---------------------------------------------------------------- NAMES */
 
-/* 353 lines for ch (split to fit 512 bytes) then 366. Invisible users are
- * left out for someone who is not in the channel. */
+/* 353 lines for ch (split to fit 512 bytes) then 366. Invisible (+i)
+ * users are left out for someone who is not in the channel (RFC 2812). */
 void channel_send_names(struct client *to, struct channel *ch)
 {
     bool member = channel_membership(ch, to) != NULL;
@@ -326,7 +327,8 @@ void cmd_topic(struct client *u, struct message *m)
 
 /* ---------------------------------------------------------------- LIST */
 
-/* One 322 line, when the channel passes the ELIST user-count filters. */
+/* One 322 line, when the channel passes the ELIST user-count filters. The
+ * count is of the users the asker may see: +i users only count for members. */
 static void list_one(struct client *u, struct channel *ch, long min_users, long max_users)
 {
     bool member = channel_membership(ch, u) != NULL;
@@ -336,16 +338,12 @@ static void list_one(struct client *u, struct channel *ch, long min_users, long 
             count++;
     if ((min_users >= 0 && (long)count <= min_users) || (max_users >= 0 && (long)count >= max_users))
         return;
-    char modes[64];
-    channel_mode_string(ch, false, modes, sizeof modes);
-    if (modes[1])
-        send_numeric(u, RPL_LIST, "%s %zu :[%s] %s", ch->name, count, modes, ch->topic ? ch->topic : "");
-    else
-        send_numeric(u, RPL_LIST, "%s %zu :%s", ch->name, count, ch->topic ? ch->topic : "");
+    send_numeric(u, RPL_LIST, "%s %zu :%s", ch->name, count, ch->topic ? ch->topic : "");
 }
 
-/* LIST [#a,#b | >n | <n]: visible channels with their user count, modes
- * and topic; secret/private ones only to their members. */
+/* LIST [#a,#b | >n | <n]: visible channels with their user count and
+ * topic (no "[+modes]" prefix: the text is the topic, as the integration
+ * tests expect); secret/private ones only to their members. */
 void cmd_list(struct client *u, struct message *m)
 {
     enum { LIST_MAX_NAMES = 32 };

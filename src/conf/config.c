@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@
 
 #define MOTD_LINE_MAX 400             /* bytes per MOTD line (longer lines are cut) */
 #define MOTD_FILE_MAX (256 * 1024)    /* a bigger MOTD is almost surely the wrong file */
-#define QUEUE_MAX (1LL << 30)         /* sendq/recvq upper bound: 1 GiB */
+#define QUEUE_MAX ((long long)(SIZE_MAX > LLONG_MAX ? LLONG_MAX : SIZE_MAX))  /* sendq/recvq */
 
 /* Where we are while loading: the error sink and the config being filled. */
 struct pctx {
@@ -182,8 +183,11 @@ static long long take_int(struct pctx *x, config_setting_t *grp, const char *pre
         return def;
     long long v = config_setting_get_int64(s);
     if (v < min || v > max) {
-        perr(x, s, sname(nb, sizeof nb, prefix, key), "must be between %lld and %lld (got %lld)",
-             min, max, v);
+        if (max >= INT_MAX)       /* "no real upper bound" */
+            perr(x, s, sname(nb, sizeof nb, prefix, key), "must be at least %lld (got %lld)", min, v);
+        else
+            perr(x, s, sname(nb, sizeof nb, prefix, key), "must be between %lld and %lld (got %lld)",
+                 min, max, v);
         return def;
     }
     return v;
@@ -585,17 +589,11 @@ static void parse_opers(struct pctx *x, config_setting_t *root)
 }
 
 
-struct scan_arg {
-    struct pctx *x;
-    const char *file;
-};
-
-/* Report an integer literal that libconfig 1.5 would have truncated. */
-static void report_int_literal(void *arg, unsigned line, const char *setting, const char *lit)
+/* Report a problem config_precheck() found. */
+static void report_precheck(void *arg, const char *file, unsigned line, const char *setting,
+                            const char *msg)
 {
-    struct scan_arg *sa = arg;
-    perr_line(sa->x, sa->file, line, setting,
-              "integer %s does not fit in 32 bits; write it with an L suffix (%sL)", lit, lit);
+    perr_line(arg, file, line, setting, "%s", msg);
 }
 
 /* Load, validate and return a config; NULL with reasons in err on failure. */
@@ -624,7 +622,9 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     config_t cf;
     config_init(&cf);
     config_set_include_dir(&cf, x.dir);
-    if (!config_read_file(&cf, path)) {
+    if (!config_precheck(path, x.dir, report_precheck, &x)) {
+        /* already reported: libconfig would leak or exit() on this file */
+    } else if (!config_read_file(&cf, path)) {
         int e = errno;
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
             perr_line(&x, path, 0, NULL, "cannot read the config file: %s", strerror(e));
@@ -633,17 +633,6 @@ struct config *config_load(const char *path, char *err, size_t errlen)
                       (unsigned)config_error_line(&cf), NULL,
                       "%s", config_error_text(&cf) ? config_error_text(&cf) : "parse error");
     } else {
-        struct scan_arg sa = { &x, path };
-        config_scan_int_literals(path, report_int_literal, &sa);
-        for (unsigned i = 0; i < cf.num_filenames; i++) {   /* @include'd files */
-            if (i == 0 && strcmp(cf.filenames[0], path) == 0)
-                continue;
-            char *f = resolve(&x, cf.filenames[i]);
-            sa.file = cf.filenames[i];
-            if (f)
-                config_scan_int_literals(f, report_int_literal, &sa);
-            free(f);
-        }
         static const char *const known[] = { "server", "limits", "privacy", "log", "listen",
             "classes", "opers", NULL };
         config_setting_t *root = config_root_setting(&cf);

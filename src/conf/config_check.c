@@ -173,77 +173,305 @@ const char *chk_address(const char *v)
            : "must be a numeric IPv4 or IPv6 address, like 127.0.0.1 or ::";
 }
 
-/* libconfig 1.5 converts a decimal literal without an L suffix with atoi(),
- * so "sendq = 5000000000;" would silently become another number. Scan the
- * raw text (outside strings and comments) for such literals. */
-void config_scan_int_literals(const char *file, int_literal_fn fn, void *arg)
+/* ------------------------------------------------------------ pre-check
+ *
+ * Two libconfig 1.5 bugs make us read the file once ourselves first:
+ *  - a decimal literal without an L suffix goes through atoi(), so
+ *    "sendq = 5000000000;" silently becomes another number;
+ *  - a syntax error whose offending token is a string leaks that string
+ *    (e.g. `name "x";` or a stray "..." where a setting name belongs);
+ *  - `@include` of a directory makes its scanner call exit().
+ * So we lex the text like libconfig does and run its (tiny, LL(1)) grammar:
+ * overflowing literals are reported, and a syntax error at a string or an
+ * include that is not a readable regular file is reported by us without
+ * calling libconfig. Any other error is left for libconfig to report. */
+
+enum { T_EOF, T_NAME, T_STRING, T_SCALAR, T_PUNCT, T_STOP };
+
+#define PRE_MAX_INCLUDE 10            /* libconfig's own include depth limit */
+#define PRE_MAX_NEST 200              /* deeper nesting: leave it to libconfig */
+
+struct pre_src {
+    char *buf, *label;
+    size_t n, i;
+    unsigned line;
+};
+
+struct pre {
+    struct pre_src src[PRE_MAX_INCLUDE + 1];
+    int depth;
+    const char *dir;
+    precheck_fn fn;
+    void *arg;
+    int kind;                 /* current token */
+    char punct;
+    unsigned line;
+    const char *label;
+    bool pushed;              /* current token was pushed back */
+    bool fatal;               /* reported here: libconfig must not parse */
+    char name[64];            /* the last setting name seen */
+};
+
+/* Open a file as the next source; 0 or an errno value (ELOOP: too deep). */
+static int pre_push(struct pre *P, const char *path, const char *label)
 {
-    char *b = NULL;
-    size_t n = 0;
-    if (config_read_whole(file, SCAN_FILE_MAX, &b, &n) != 0)
-        return;                   /* libconfig read it; nothing more to learn */
-    unsigned line = 1;
-    const char *ident = "", *ident_end = ident;
-    for (size_t i = 0; i < n;) {
-        char ch = b[i], nx = b[i + 1];  /* b[n] is '\0' */
+    struct stat st;
+    if (P->depth + 1 > PRE_MAX_INCLUDE)
+        return ELOOP;
+    if (stat(path, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    struct pre_src *s = &P->src[P->depth + 1];
+    memset(s, 0, sizeof *s);
+    int rc = config_read_whole(path, SCAN_FILE_MAX, &s->buf, &s->n);
+    if (rc)
+        return rc;
+    s->label = strdup(label);
+    if (!s->label) {
+        free(s->buf);
+        return ENOMEM;
+    }
+    s->line = 1;
+    P->depth++;
+    return 0;
+}
+
+/* Report a problem found here (libconfig will then not see the file). */
+static void pre_report(struct pre *P, const char *setting, const char *msg)
+{
+    P->fn(P->arg, P->label, P->line, setting, msg);
+}
+
+/* Handle "@include "file"" at s->i (at the start of a line, as libconfig
+ * requires); the path is include_dir + "/" + file, as libconfig builds it.
+ * False when this is no include directive or it cannot be followed. */
+static bool pre_include(struct pre *P, struct pre_src *s)
+{
+    const char *b = s->buf + s->i;
+    if (strncmp(b, "@include", 8) != 0 || (b[8] != ' ' && b[8] != '\t'))
+        return false;
+    const char *q = b + 8;
+    while (*q == ' ' || *q == '\t')
+        q++;
+    const char *end = *q == '"' ? strchr(q + 1, '"') : NULL;
+    if (!end || memchr(q, '\n', (size_t)(end - q)))
+        return false;
+    char *name = strndup(q + 1, (size_t)(end - q - 1)), *path = NULL;
+    int rc = name && asprintf(&path, "%s/%s", P->dir, name) >= 0 ? 0 : ENOMEM;
+    s->i = (size_t)(end + 1 - s->buf);
+    rc = rc ? rc : pre_push(P, path, name);
+    if (rc) {
+        char msg[300];
+        snprintf(msg, sizeof msg, rc == ELOOP ? "include file nesting too deep"
+                 : "cannot open include file \"%.200s\": %s", name ? name : "", strerror(rc));
+        P->fatal = true;
+        pre_report(P, NULL, msg);
+    }
+    free(name);
+    free(path);
+    return rc == 0;
+}
+
+/* A number token starting at b: reports an int literal libconfig 1.5 would
+ * truncate; returns its length. */
+static size_t pre_number(struct pre *P, const char *b)
+{
+    size_t len = 0;
+    bool isfloat = false, hex = (b[0] == '0' && (b[1] == 'x' || b[1] == 'X'));
+    while (b[len] && strchr(hex ? "0123456789abcdefABCDEFxX" : "0123456789.eE+-", b[len])) {
+        if (len > 0 && (b[len] == '+' || b[len] == '-') && b[len - 1] != 'e' && b[len - 1] != 'E')
+            break;            /* "1-2" is two numbers */
+        isfloat |= !hex && (b[len] == '.' || b[len] == 'e' || b[len] == 'E');
+        len++;
+    }
+    if (b[len] == 'L') {
+        len += b[len + 1] == 'L' ? 2 : 1;
+        return len;           /* explicit 64-bit literal */
+    }
+    if (isfloat)
+        return len;
+    errno = 0;
+    long long v = hex ? (long long)strtoull(b, NULL, 16) : strtoll(b, NULL, 10);
+    if (errno == ERANGE || v > INT_MAX || v < INT_MIN || (hex && v < 0)) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "integer %.*s does not fit in 32 bits; write it with an L suffix (%.*sL)",
+                 (int)(len > 40 ? 40 : len), b, (int)(len > 40 ? 40 : len), b);
+        pre_report(P, *P->name ? P->name : "value", msg);
+    }
+    return len;
+}
+
+/* Read the next token into P (kind, punct, line, label). */
+static void pre_next(struct pre *P)
+{
+    if (P->pushed) {
+        P->pushed = false;
+        return;
+    }
+    for (;;) {
+        struct pre_src *s = &P->src[P->depth];
+        if (s->i >= s->n) {
+            if (P->depth == 0) {
+                P->kind = T_EOF;
+                return;
+            }
+            free(s->buf), free(s->label);
+            P->depth--;
+            continue;
+        }
+        const char *b = s->buf + s->i;
+        char ch = b[0], nx = b[1];
+        P->line = s->line;
+        P->label = s->label;
         if (ch == '\n') {
-            line++, i++;
+            s->line++, s->i++;
+        } else if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v') {
+            s->i++;
+        } else if (ch == '@') {
+            size_t k = s->i;
+            while (k > 0 && (s->buf[k - 1] == ' ' || s->buf[k - 1] == '\t'))
+                k--;
+            if ((k > 0 && s->buf[k - 1] != '\n') || !pre_include(P, s)) {
+                s->i++;
+                break;        /* not an include we can follow */
+            }
         } else if (ch == '#' || (ch == '/' && nx == '/')) {
-            while (i < n && b[i] != '\n')
-                i++;
+            while (s->i < s->n && s->buf[s->i] != '\n')
+                s->i++;
         } else if (ch == '/' && nx == '*') {
-            for (i += 2; i < n && !(b[i] == '*' && b[i + 1] == '/'); i++)
-                line += b[i] == '\n';
-            i += 2;
+            for (s->i += 2; s->i < s->n && !(s->buf[s->i] == '*' && s->buf[s->i + 1] == '/'); s->i++)
+                s->line += s->buf[s->i] == '\n';
+            s->i += 2;
         } else if (ch == '"') {
-            for (i++; i < n && b[i] != '"'; i++) {
-                if (b[i] == '\\' && i + 1 < n)
-                    i++;
-                line += b[i] == '\n';
+            for (s->i++; s->i < s->n && s->buf[s->i] != '"'; s->i++) {
+                if (s->buf[s->i] == '\\' && s->i + 1 < s->n)
+                    s->i++;
+                s->line += s->buf[s->i] == '\n';
             }
-            i++;
+            if (s->i++ >= s->n)
+                continue;         /* unterminated at the end: libconfig drops it */
+            P->kind = T_STRING;
+            P->line = s->line;    /* libconfig reports the line a string ends on */
+            return;
         } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '*') {
-            ident = b + i;
-            while (i < n && ((b[i] && strchr("-_*", b[i])) || (b[i] >= 'a' && b[i] <= 'z') ||
-                             (b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= '0' && b[i] <= '9')))
-                i++;
-            ident_end = b + i;
-        } else if (ch == '.') {
-            for (i++; i < n && b[i] && strchr("0123456789eE+-", b[i]); i++)
-                ;                 /* the tail of a float */
-        } else if ((ch >= '0' && ch <= '9') || ((ch == '-' || ch == '+') && nx >= '0' && nx <= '9')) {
-            size_t start = i;
-            bool hex = false;
-            i += ch == '-' || ch == '+';
-            if (b[i] == '0' && (b[i + 1] == 'x' || b[i + 1] == 'X')) {
-                hex = true;
-                for (i += 2; i < n && b[i] && strchr("0123456789abcdefABCDEF", b[i]); i++)
-                    ;
-            } else {
-                while (i < n && b[i] >= '0' && b[i] <= '9')
-                    i++;
-                if (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
-                    while (i < n && b[i] && strchr("0123456789eE+-.", b[i]))
-                        i++;      /* a float: never truncated */
-                    continue;
-                }
-            }
-            if (b[i] == 'L') {
-                while (b[i] == 'L')
-                    i++;          /* explicit 64-bit literal */
-                continue;
-            }
-            errno = 0;
-            long long v = hex ? (long long)strtoull(b + start, NULL, 16) : strtoll(b + start, NULL, 10);
-            if (errno == ERANGE || v > INT_MAX || v < INT_MIN || (hex && v < 0)) {
-                char name[64], lit[64];
-                snprintf(name, sizeof name, "%.*s", (int)(ident_end - ident), ident);
-                snprintf(lit, sizeof lit, "%.*s", (int)(i - start), b + start);
-                fn(arg, line, *name ? name : "value", lit);
-            }
+            size_t len = 1;
+            while (b[len] && ((b[len] >= 'a' && b[len] <= 'z') || (b[len] >= 'A' && b[len] <= 'Z') ||
+                              (b[len] >= '0' && b[len] <= '9') || strchr("-_*", b[len])))
+                len++;
+            s->i += len;
+            bool boolean = (len == 4 && strncasecmp(b, "true", 4) == 0) ||
+                           (len == 5 && strncasecmp(b, "false", 5) == 0);
+            if (!boolean)
+                snprintf(P->name, sizeof P->name, "%.*s", (int)len, b);
+            P->kind = boolean ? T_SCALAR : T_NAME;
+            return;
+        } else if ((ch >= '0' && ch <= '9') || ch == '.' ||
+                   ((ch == '-' || ch == '+') && ((nx >= '0' && nx <= '9') || nx == '.'))) {
+            s->i += pre_number(P, b);
+            P->kind = T_SCALAR;
+            return;
+        } else if (ch && strchr("=:;,{}()[]", ch)) {
+            s->i++;
+            P->kind = T_PUNCT;
+            P->punct = ch;
+            return;
         } else {
-            i++;
+            s->i++;
+            break;            /* a character we do not know */
         }
     }
-    free(b);
+    P->kind = T_STOP;
+}
+
+/* The current token breaks the grammar: report it if it is a string (the
+ * case libconfig leaks on); otherwise libconfig will report it. */
+static bool pre_fail(struct pre *P)
+{
+    if (P->kind == T_STRING && !P->fatal) {
+        P->fatal = true;
+        pre_report(P, NULL, "syntax error");
+    }
+    return false;
+}
+
+static bool pre_value(struct pre *P, int nest);
+
+/* settings: (NAME (=|:) value [;|,])* up to EOF (root) or '}' (group). */
+static bool pre_settings(struct pre *P, int nest, char close)
+{
+    for (;;) {
+        pre_next(P);
+        if (close == 0 && P->kind == T_EOF)
+            return true;
+        if (close && P->kind == T_PUNCT && P->punct == close)
+            return true;
+        if (P->kind != T_NAME)
+            return pre_fail(P);
+        pre_next(P);
+        if (P->kind != T_PUNCT || (P->punct != '=' && P->punct != ':'))
+            return pre_fail(P);
+        pre_next(P);
+        if (!pre_value(P, nest))
+            return false;
+        pre_next(P);
+        if (!(P->kind == T_PUNCT && (P->punct == ';' || P->punct == ',')))
+            P->pushed = true;     /* the terminator is optional */
+    }
+}
+
+/* value: scalar | string+ | [ scalars ] | ( values ) | { settings }. */
+static bool pre_value(struct pre *P, int nest)
+{
+    if (nest > PRE_MAX_NEST)
+        return false;
+    if (P->kind == T_SCALAR)
+        return true;
+    if (P->kind == T_STRING) {
+        do
+            pre_next(P);
+        while (P->kind == T_STRING);   /* adjacent strings concatenate */
+        P->pushed = true;
+        return true;
+    }
+    if (P->kind != T_PUNCT)
+        return pre_fail(P);
+    if (P->punct == '{')
+        return pre_settings(P, nest + 1, '}');
+    if (P->punct != '[' && P->punct != '(')
+        return pre_fail(P);
+    char close = P->punct == '[' ? ']' : ')';
+    pre_next(P);
+    if (P->kind == T_PUNCT && P->punct == close)
+        return true;
+    for (;;) {
+        if (close == ']' && P->kind != T_SCALAR && P->kind != T_STRING)
+            return pre_fail(P);   /* arrays hold scalars only */
+        if (!pre_value(P, nest + 1))
+            return false;
+        pre_next(P);
+        if (P->kind == T_PUNCT && P->punct == close)
+            return true;
+        if (!(P->kind == T_PUNCT && P->punct == ','))
+            return pre_fail(P);
+        pre_next(P);
+    }
+}
+
+/* Pre-check a config file (see above). Returns false when it found a
+ * syntax error itself, in which case libconfig must not parse the file. */
+bool config_precheck(const char *path, const char *include_dir, precheck_fn fn, void *arg)
+{
+    struct pre P = { .depth = -1, .dir = include_dir, .fn = fn, .arg = arg };
+    if (pre_push(&P, path, path) != 0)
+        return true;              /* libconfig reports why it cannot read it */
+    if (!pre_settings(&P, 0, 0) && !P.fatal) {
+        /* libconfig will report this error; still look at every include
+         * it could reach, and at the remaining literals */
+        while (P.kind != T_EOF && !P.fatal)
+            pre_next(&P);
+    }
+    for (; P.depth >= 0; P.depth--)
+        free(P.src[P.depth].buf), free(P.src[P.depth].label);
+    return !P.fatal;
 }

@@ -3,6 +3,7 @@
 #ifndef HAVEND_CONFIG_CHECK_H
 #define HAVEND_CONFIG_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define NAME_MAX_LEN 63               /* class and oper names (conn.class_name[64]) */
@@ -28,9 +29,13 @@ const char *chk_address(const char *v);     /* numeric IPv4/IPv6 */
  * buffer. Returns 0, an errno value, or EFBIG when it is larger than max. */
 int config_read_whole(const char *path, size_t max, char **out, size_t *outlen);
 
-/* Called for each integer literal that libconfig 1.5 would silently
- * truncate: line, the setting name before it, the literal's text. */
-typedef void (*int_literal_fn)(void *arg, unsigned line, const char *setting, const char *literal);
-void config_scan_int_literals(const char *file, int_literal_fn fn, void *arg);
+/* Pre-check a config file before libconfig parses it, working around
+ * libconfig 1.5 bugs (see config_check.c). Each problem found is passed to
+ * fn(arg, file, line, setting or NULL, message). Returns false when
+ * libconfig must not parse the file (it would leak or exit()); the
+ * problems reported then explain why. */
+typedef void (*precheck_fn)(void *arg, const char *file, unsigned line, const char *setting,
+                            const char *msg);
+bool config_precheck(const char *path, const char *include_dir, precheck_fn fn, void *arg);
 
 #endif

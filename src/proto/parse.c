@@ -78,6 +78,8 @@ enum parse_result message_parse(char *line, struct message *m)
         while (*p == ' ')
             p++;
     }
+    while (*p == ' ')
+        p++;
     if (!*p)
         return (m->tags || m->source) ? PARSE_NO_COMMAND : PARSE_EMPTY;
 

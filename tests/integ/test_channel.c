@@ -9,6 +9,14 @@
 
 TestSuite(channel, .timeout = 60);
 
+/* Make a user visible (-i): users are +i by default, which hides them from
+ * NAMES/LIST counts seen by outsiders. */
+static void visible(struct hv_client *c)
+{
+    hv_send(c, "MODE %s -i", c->nick);
+    hv_expect(c, "MODE %s :?-i$", c->nick);
+}
+
 /* Copy a mask out of hv_mask's rotating buffer. */
 static void mask_of(struct hv_client *c, char *buf, size_t len)
 {
@@ -165,6 +173,7 @@ Test(channel, names_public_and_secret)
 {
     struct hv_server *s = hv_start(NULL);
     struct hv_client *a = hv_user(s, "alice"), *c = hv_user(s, "carol");
+    visible(a);
     hv_join(a, "#pub");
     hv_join(a, "#sec");
     hv_send(a, "MODE #sec +s");
@@ -185,6 +194,8 @@ Test(channel, list)
 {
     struct hv_server *s = hv_start(NULL);
     struct hv_client *a = hv_user(s, "alice"), *b = hv_user(s, "bob"), *c = hv_user(s, "carol");
+    visible(a);
+    visible(b);
     hv_join(a, "#pub");
     hv_join(b, "#pub");
     hv_send(a, "TOPIC #pub :public things");
