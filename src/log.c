@@ -45,11 +45,12 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(out, "%s %s: ", ts, level_name[lvl]);
+    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fputc('\n', out);
+    /* One write per line, so lines from a crash or a rotation stay whole. */
+    fprintf(out, "%s %s: %s\n", ts, level_name[lvl], text);
     fflush(out);
 }
