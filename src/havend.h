@@ -48,6 +48,7 @@ enum {
     UMODE_INVISIBLE = 1u << 0,   /* +i */
     UMODE_OPER      = 1u << 1,   /* +o */
     UMODE_WALLOPS   = 1u << 2,   /* +w */
+    UMODE_BOT       = 1u << 3,   /* +B: a bot or service */
 };
 
 /* Where a connection is in its life; selects the handler slot in the
@@ -83,9 +84,9 @@ struct client {
     struct membership **chans;    /* channels this user is in */
     size_t nchans, chans_cap;
 
-    struct client **invites_unused; /* reserved */
     uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
     bool registered;
+    struct hv_service *service;   /* set for service pseudo-clients (conn == NULL) */
 };
 
 /* ---------------------------------------------------------------- connections */
@@ -304,6 +305,10 @@ struct client *user_find_uid(const char *uid);
 struct client *client_new_local(struct conn *c);
 /* Make the nick live in the nick table (or change it). */
 void user_set_nick(struct client *u, const char *nick);
+/* Validate and change a nick: silently before registration, else announced
+ * (NICK to common channels and self) with WHOWAS and the NICK_CHANGED hook.
+ * -1 if invalid or in use. */
+int user_change_nick(struct client *u, const char *nick);
 /* Fill user/host/realname with what may be shown (per config privacy). */
 void user_set_public_identity(struct client *u, const char *sent_user, const char *sent_real);
 /* Remove a user from every channel and table, announcing QUIT to common channels. */
@@ -377,6 +382,9 @@ void registration_try_complete(struct client *u);
 void cmd_privmsg(struct client *, struct message *);
 void cmd_notice(struct client *, struct message *);
 void cmd_away(struct client *, struct message *);
+/* A PRIVMSG/NOTICE from `from` to a nick or channel, without checks or
+ * hooks (services, server-side senders). */
+void message_send_as(struct client *from, const char *cmd, const char *target, const char *text);
 /* channel.c */
 void cmd_join(struct client *, struct message *);
 void cmd_part(struct client *, struct message *);
@@ -385,10 +393,18 @@ void cmd_names(struct client *, struct message *);
 void cmd_list(struct client *, struct message *);
 void cmd_invite(struct client *, struct message *);
 void cmd_kick(struct client *, struct message *);
+/* Join u to ch with status: announce, topic, NAMES, JOINED hook. */
+void channel_join(struct client *u, struct channel *ch, unsigned status);
+/* Announce u's PART (reason may be NULL), remove, destroy if empty. */
+void channel_part(struct client *u, struct channel *ch, const char *reason);
 /* Send NAMES replies for one channel (353 + 366). */
 void channel_send_names(struct client *to, struct channel *ch);
 /* mode.c */
 void cmd_mode(struct client *, struct message *);
+/* Apply a mode string to ch as u (NULL = the server); -1 if it had unknown
+ * letters or missing parameters (server only). */
+int channel_mode_change(struct client *u, struct channel *ch, const char *modestr, char *const *params,
+                        size_t nparams);
 /* queries.c */
 void cmd_who(struct client *, struct message *);
 void cmd_whois(struct client *, struct message *);

@@ -1,5 +1,6 @@
 /* main.c — command line: run, check a config (-t), make a password hash. */
 #include "havend.h"
+#include "modules/module.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -103,7 +104,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "havend: configuration %s is NOT valid\n", conf_path);
             return 1;
         }
+        int bad = modules_check(conf, err, sizeof err);
         config_free(conf);
+        if (bad) {
+            fprintf(stderr, "%s\nhavend: configuration %s is NOT valid\n", err, conf_path);
+            return 1;
+        }
         printf("havend: configuration %s is valid\n", conf_path);
         return 0;
     }

@@ -1,5 +1,7 @@
 /* server.c — global state, start-up, REHASH and shutdown. */
 #include "havend.h"
+#include "commands/help.h"
+#include "modules/module.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +50,8 @@ int server_init(const char *conf_path, char *err, size_t errlen)
     conn_reap_init();
     if (listeners_apply(srv.conf, err, errlen) != 0)
         return -1;
+    if (modules_apply(srv.conf, err, errlen) != 0)
+        return -1;
 
     signal(SIGPIPE, SIG_IGN);
     srv.sig_term = evsignal_new(srv.base, SIGTERM, on_signal, NULL);
@@ -71,7 +75,7 @@ int server_rehash(char *err, size_t errlen)
         config_free(fresh);
         return -1;
     }
-    if (listeners_apply(fresh, err, errlen) != 0) {
+    if (modules_check(fresh, err, errlen) != 0 || listeners_apply(fresh, err, errlen) != 0) {
         config_free(fresh);
         return -1;
     }
@@ -82,9 +86,12 @@ int server_rehash(char *err, size_t errlen)
     for (struct conn *c = srv.conns; c; c = c->next)
         conn_apply_class(c);
     log_configure(fresh);
+    /* Modules were checked above; one may still refuse its new section. The
+     * rest of the config is in force then, and the reason is reported. */
+    int rc = modules_apply(fresh, err, errlen);
     config_free(old);
-    log_msg(LOG_INFO, "configuration reloaded");
-    return 0;
+    log_msg(LOG_INFO, "configuration reloaded%s", rc ? " (a module reported a problem)" : "");
+    return rc;
 }
 
 static void loopexit_cb(evutil_socket_t fd, short what, void *arg)
@@ -111,6 +118,8 @@ void server_free(void)
     for (struct conn *c = srv.conns; c; c = c->next)
         conn_close(c, "Server shutting down");
     conn_close_all("Server shutting down");
+    modules_unload_all();
+    help_clear();
     conn_shutdown();
 
     size_t n = srv.chans.count, i = 0, bucket = 0;

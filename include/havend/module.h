@@ -192,6 +192,10 @@ int hv_service_command(hv_service *svc, const char *name, int min_args, hv_servi
 
 /* ------------------------------------------------------------ misc */
 
+/* Lines (separated by '\n') this module adds after the MOTD file's lines;
+ * NULL or "" removes them. Copied. */
+void hv_motd_set_extra(hv_module *self, const char *text);
+
 const char *hv_server_name(void);
 const char *hv_network_name(void);
 /* Logs with the module's name; never pass addresses or message text. */

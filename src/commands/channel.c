@@ -6,6 +6,7 @@
  * takes them out of their channels and can free a channel; so every loop
  * checks gone() before touching a channel again. */
 #include "havend.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 #include <stdio.h>
@@ -141,16 +142,8 @@ void cmd_names(struct client *u, struct message *m)
 /* PART every channel u is in ("JOIN 0"). */
 static void part_all(struct client *u)
 {
-    char who[NICK_MAX + USER_MAX + HOST_MAX + 3];
-    client_mask(u, who, sizeof who);
-    while (u->nchans > 0) {
-        struct channel *ch = u->chans[u->nchans - 1]->chan;
-        send_to_channel(ch, NULL, ":%s PART %s", who, ch->name);
-        if (gone(u))
-            return;
-        channel_remove_member(ch, u);
-        channel_maybe_destroy(ch);
-    }
+    while (u->nchans > 0)
+        channel_part(u, u->chans[u->nchans - 1]->chan, NULL);
 }
 
 /* Join one channel, with the checks in the order clients expect them:
@@ -196,12 +189,30 @@ static void join_one(struct client *u, const char *name, const char *key)
             send_numeric(u, ERR_CHANNELISFULL, "%s :Cannot join channel (+l)", ch->name);
             return;
         }
-    } else {
+    }
+    if (hooks_any(HV_HOOK_JOIN_CHECK)) {
+        char nm[CHAN_MAX + 1];
+        snprintf(nm, sizeof nm, "%s", ch ? ch->name : name);
+        struct hv_event ev = { .type = HV_HOOK_JOIN_CHECK, .user = u, .channel = ch, .command = "JOIN",
+                               .text = nm, .text_cap = sizeof nm };
+        if (hooks_run(&ev) == HV_BLOCK) {
+            send_numeric(u, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (%s)", nm,
+                         ev.reason[0] ? ev.reason : "refused");
+            return;
+        }
+    }
+    if (!ch) {
         ch = channel_create(name);
         ch->modes = DEFAULT_CHANMODES;
         status = CSTATUS_OP;
     }
+    channel_join(u, ch, status);
+}
 
+/* Make u a member of ch with `status`, announce the JOIN, and send the
+ * joiner the topic and NAMES. Shared by JOIN and modules' forced joins. */
+void channel_join(struct client *u, struct channel *ch, unsigned status)
+{
     channel_add_member(ch, u, status);
     channel_clear_invite(ch, u);
 
@@ -215,6 +226,21 @@ static void join_one(struct client *u, const char *name, const char *key)
             return;
     }
     channel_send_names(u, ch);
+    hooks_notify(HV_HOOK_JOINED, u, NULL, ch, NULL, NULL);
+}
+
+/* Announce u leaving ch (with an optional reason), then remove them. */
+void channel_part(struct client *u, struct channel *ch, const char *reason)
+{
+    char who[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    client_mask(u, who, sizeof who);
+    if (reason && reason[0])
+        send_to_channel(ch, NULL, ":%s PART %s :%s", who, ch->name, reason);
+    else
+        send_to_channel(ch, NULL, ":%s PART %s", who, ch->name);
+    hooks_notify(HV_HOOK_PARTED, u, NULL, ch, reason, NULL);
+    channel_remove_member(ch, u);
+    channel_maybe_destroy(ch);
 }
 
 /* JOIN #a,#b [k1,k2] — keys pair with channels by position; "0" parts
@@ -246,10 +272,9 @@ void cmd_part(struct client *u, struct message *m)
         send_numeric(u, ERR_NEEDMOREPARAMS, "PART :Not enough parameters");
         return;
     }
-    char reason[IRC_LINE_MAX], who[NICK_MAX + USER_MAX + HOST_MAX + 3], w[CHAN_MAX + 1];
+    char reason[IRC_LINE_MAX], w[CHAN_MAX + 1];
     copy_truncated(reason, sizeof reason, m->nparams > 1 ? m->params[1] : "",
                    conf_limit(srv.conf ? srv.conf->kicklen : 0, 300));
-    client_mask(u, who, sizeof who);
 
     char *list = m->params[0], *name;
     while ((name = strsep(&list, ",")) != NULL) {
@@ -261,14 +286,7 @@ void cmd_part(struct client *u, struct message *m)
         } else if (!channel_membership(ch, u)) {
             send_numeric(u, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
         } else {
-            if (reason[0])
-                send_to_channel(ch, NULL, ":%s PART %s :%s", who, ch->name, reason);
-            else
-                send_to_channel(ch, NULL, ":%s PART %s", who, ch->name);
-            if (gone(u))
-                return;
-            channel_remove_member(ch, u);
-            channel_maybe_destroy(ch);
+            channel_part(u, ch, reason);
         }
         if (gone(u))
             return;
@@ -323,50 +341,107 @@ void cmd_topic(struct client *u, struct message *m)
     client_mask(u, ch->topic_setter, sizeof ch->topic_setter);
     ch->topic_time = time(NULL);
     send_to_channel(ch, NULL, ":%s TOPIC %s :%s", ch->topic_setter, ch->name, text);
+    hooks_notify(HV_HOOK_TOPIC_CHANGED, u, NULL, ch, text, NULL);
 }
 
 /* ---------------------------------------------------------------- LIST */
 
-/* One 322 line, when the channel passes the ELIST user-count filters. The
- * count is of the users the asker may see: +i users only count for members. */
-static void list_one(struct client *u, struct channel *ch, long min_users, long max_users)
+/* LIST's ELIST=CMNTU filters. -1 means "not given". */
+struct list_filter {
+    long min_users, max_users;          /* >n  <n */
+    long created_max_age, created_min_age;  /* C<n  C>n (minutes) */
+    long topic_max_age, topic_min_age;      /* T<n  T>n (minutes) */
+    const char *match[8], *nomatch[8];  /* M: mask   N: !mask */
+    size_t nmatch, nnomatch;
+};
+
+/* Read one LIST token into f; false when it is not a filter (a name). */
+static bool list_filter_token(struct list_filter *f, char *tok)
+{
+    char *end;
+    if ((tok[0] == '>' || tok[0] == '<') && tok[1]) {
+        long v = strtol(tok + 1, &end, 10);
+        if (*end || v < 0)
+            return true;
+        *(tok[0] == '>' ? &f->min_users : &f->max_users) = v;
+        return true;
+    }
+    if ((tok[0] == 'C' || tok[0] == 'T' || tok[0] == 'c' || tok[0] == 't') && (tok[1] == '<' || tok[1] == '>')) {
+        long v = strtol(tok + 2, &end, 10);
+        if (*end || v < 0)
+            return true;
+        bool created = tok[0] == 'C' || tok[0] == 'c';
+        if (tok[1] == '<')
+            *(created ? &f->created_max_age : &f->topic_max_age) = v;
+        else
+            *(created ? &f->created_min_age : &f->topic_min_age) = v;
+        return true;
+    }
+    if (tok[0] == '!' && tok[1]) {
+        if (f->nnomatch < 8)
+            f->nomatch[f->nnomatch++] = tok + 1;
+        return true;
+    }
+    if (strpbrk(tok, "*?")) {
+        if (f->nmatch < 8)
+            f->match[f->nmatch++] = tok;
+        return true;
+    }
+    return false;
+}
+
+/* Is an age in seconds within the "<max" / ">min" minute bounds? */
+static bool age_ok(time_t since, long max_age, long min_age)
+{
+    long minutes = (long)((time(NULL) - since) / 60);
+    if (max_age >= 0 && minutes >= max_age)
+        return false;
+    if (min_age >= 0 && minutes < min_age)
+        return false;
+    return true;
+}
+
+/* One 322 line, when the channel passes the filters. The count is of the
+ * users the asker may see: +i users only count for members. */
+static void list_one(struct client *u, struct channel *ch, const struct list_filter *f)
 {
     bool member = channel_membership(ch, u) != NULL;
     size_t count = 0;
     for (size_t i = 0; i < ch->nmembers; i++)
         if (member || !(ch->members[i]->client->umodes & UMODE_INVISIBLE))
             count++;
-    if ((min_users >= 0 && (long)count <= min_users) || (max_users >= 0 && (long)count >= max_users))
+    if ((f->min_users >= 0 && (long)count <= f->min_users) || (f->max_users >= 0 && (long)count >= f->max_users))
+        return;
+    if (!age_ok(ch->ts, f->created_max_age, f->created_min_age))
+        return;
+    if ((f->topic_max_age >= 0 || f->topic_min_age >= 0) &&
+        (!ch->topic || !age_ok(ch->topic_time, f->topic_max_age, f->topic_min_age)))
+        return;
+    bool matched = f->nmatch == 0;
+    for (size_t i = 0; i < f->nmatch && !matched; i++)
+        matched = irc_match(f->match[i], ch->name);
+    for (size_t i = 0; i < f->nnomatch && matched; i++)
+        matched = !irc_match(f->nomatch[i], ch->name);
+    if (!matched)
         return;
     send_numeric(u, RPL_LIST, "%s %zu :%s", ch->name, count, ch->topic ? ch->topic : "");
 }
 
-/* LIST [#a,#b | >n | <n]: visible channels with their user count and
- * topic (no "[+modes]" prefix: the text is the topic, as the integration
- * tests expect); secret/private ones only to their members. */
+/* LIST [#a,#b | filters]: visible channels with their user count and topic.
+ * Filters (ELIST=CMNTU): >n <n users, C<n C>n created, T<n T>n topic set,
+ * n minutes ago; masks with * or ?, and !mask to exclude. */
 void cmd_list(struct client *u, struct message *m)
 {
     enum { LIST_MAX_NAMES = 32 };
     char *names[LIST_MAX_NAMES];
     size_t nnames = 0;
-    long min_users = -1, max_users = -1;
+    struct list_filter f = { -1, -1, -1, -1, -1, -1, { 0 }, { 0 }, 0, 0 };
 
     if (m->nparams > 0) {
         char *list = m->params[0], *tok;
-        while ((tok = strsep(&list, ",")) != NULL) {
-            if (tok[0] == '>' || tok[0] == '<') {
-                char *end;
-                long v = strtol(tok + 1, &end, 10);
-                if (end != tok + 1 && v >= 0) {
-                    if (tok[0] == '>')
-                        min_users = v;
-                    else
-                        max_users = v;
-                }
-            } else if (tok[0] && nnames < LIST_MAX_NAMES) {
+        while ((tok = strsep(&list, ",")) != NULL)
+            if (tok[0] && !list_filter_token(&f, tok) && nnames < LIST_MAX_NAMES)
                 names[nnames++] = tok;
-            }
-        }
     }
 
     send_numeric(u, RPL_LISTSTART, "Channel :Users  Name");
@@ -376,7 +451,7 @@ void cmd_list(struct client *u, struct message *m)
         for (size_t i = 0; i < nnames; i++) {
             struct channel *ch = channel_find(names[i]);
             if (ch && chan_visible(ch, u)) {
-                list_one(u, ch, min_users, max_users);
+                list_one(u, ch, &f);
                 if (gone(u))
                     return;
             }
@@ -388,7 +463,7 @@ void cmd_list(struct client *u, struct message *m)
         while ((ch = hashmap_next(&srv.chans, &bucket, &e)) != NULL) {
             if (!chan_visible(ch, u))
                 continue;
-            list_one(u, ch, min_users, max_users);
+            list_one(u, ch, &f);
             if (gone(u))
                 return;
         }
@@ -484,10 +559,11 @@ void cmd_kick(struct client *u, struct message *m)
             send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", echo_word(nick, nw, sizeof nw));
         } else if (!channel_membership(ch, t)) {
             send_numeric(u, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
+        } else if (t->service) {
+            send_numeric(u, ERR_CHANOPRIVSNEEDED, "%s :You cannot kick a network service", ch->name);
         } else {
             send_to_channel(ch, NULL, ":%s KICK %s %s :%s", who, ch->name, t->nick, reason);
-            if (gone(u))
-                return;
+            hooks_notify(HV_HOOK_KICKED, u, t, ch, reason, NULL);
             channel_remove_member(ch, t);
         }
         if (gone(u))

@@ -7,6 +7,7 @@
  * to the channel once, compacted ("+ov-k a b *"). */
 #include "havend.h"
 #include "commands/mode.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 #include <ctype.h>
@@ -315,12 +316,14 @@ static bool apply_chan_change(struct client *u, struct channel *ch, const struct
             return false;
         struct client *t = user_find_nick(c->param);
         if (!t) {
-            send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", echo_word(c->param, w, sizeof w));
+            if (u)
+                send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", echo_word(c->param, w, sizeof w));
             return false;
         }
         struct membership *tm = channel_membership(ch, t);
         if (!tm) {
-            send_numeric(u, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
+            if (u)
+                send_numeric(u, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick, ch->name);
             return false;
         }
         unsigned sbit = c->letter == 'o' ? CSTATUS_OP : CSTATUS_VOICE;
@@ -345,8 +348,8 @@ static bool apply_chan_change(struct client *u, struct channel *ch, const struct
         }
         char by[NICK_MAX + USER_MAX + HOST_MAX + 3];
         size_t max = srv.conf && srv.conf->max_list > 0 ? (size_t)srv.conf->max_list : 0;
-        int r = mask_list_add(l, pbuf, client_mask(u, by, sizeof by), max);
-        if (r < 0)
+        int r = mask_list_add(l, pbuf, u ? client_mask(u, by, sizeof by) : srv.name, max);
+        if (r < 0 && u)
             send_numeric(u, ERR_BANLISTFULL, "%s %s :Channel ban list is full", ch->name, pbuf);
         if (r != 0)
             return false;
@@ -357,17 +360,23 @@ static bool apply_chan_change(struct client *u, struct channel *ch, const struct
     return false;
 }
 
-/* Announce applied changes to the channel, as few lines as fit. */
+/* Announce applied changes to the channel, as few lines as fit; u NULL
+ * means the server made them. */
 static void announce_changes(struct client *u, struct channel *ch, const struct mode_change *c, size_t n)
 {
     char who[NICK_MAX + USER_MAX + HOST_MAX + 3], text[IRC_LINE_MAX];
-    client_mask(u, who, sizeof who);
+    if (u)
+        client_mask(u, who, sizeof who);
+    else
+        snprintf(who, sizeof who, "%s", srv.name);
     for (size_t done = 0; done < n;) {
         size_t k = mode_format_changes(c + done, n - done, MODE_LINE_BUDGET, text, sizeof text);
         if (k == 0)
             break;
-        if (text[0])
+        if (text[0]) {
             send_to_channel(ch, NULL, ":%s MODE %s %s", who, ch->name, text);
+            hooks_notify(HV_HOOK_MODE_CHANGED, u, NULL, ch, text, NULL);
+        }
         done += k;
     }
 }
@@ -391,19 +400,32 @@ static void channel_mode(struct client *u, struct message *m)
         return;
     }
 
+    channel_mode_change(u, ch, m->params[1], m->params + 2, m->nparams - 2);
+}
+
+/* Parse and apply a channel mode change by u (NULL: the server, which may
+ * change anything and is told nothing), announcing what changed. */
+int channel_mode_change(struct client *u, struct channel *ch, const char *modestr, char *const *params,
+                        size_t nparams)
+{
     static struct mode_change parsed[MODE_MAX_CHANGES], applied[MODE_MAX_CHANGES];
     static char pbufs[MODE_MAX_CHANGES][MODE_MASK_MAX + 1];
     size_t maxp = srv.conf && srv.conf->max_modes > 0 ? (size_t)srv.conf->max_modes : 0;
-    size_t n = mode_parse_channel(m->params[1], m->params + 2, m->nparams - 2, maxp,
+    size_t n = mode_parse_channel(modestr, params, nparams, u ? maxp : MODE_MAX_CHANGES,
                                   parsed, MODE_MAX_CHANGES);
-
-    bool is_op = me && (me->status & CSTATUS_OP);
+    struct membership *me = u ? channel_membership(ch, u) : NULL;
+    bool is_op = !u || (me && (me->status & CSTATUS_OP));
+    int bad = 0;
     bool denied = false, listed_b = false, listed_e = false, listed_I = false;
     size_t na = 0;
     for (size_t i = 0; i < n; i++) {
-        if (gone(u))
-            return;
+        if (u && gone(u))
+            return 0;
         const struct mode_change *c = &parsed[i];
+        if (!u && c->kind != MODE_SET) {
+            bad = -1;
+            continue;
+        }
         switch (c->kind) {
         case MODE_UNKNOWN:
             /* Bytes that cannot be echoed as a parameter are dropped quietly. */
@@ -438,6 +460,7 @@ static void channel_mode(struct client *u, struct message *m)
     }
     if (na > 0)
         announce_changes(u, ch, applied, na);
+    return bad;
 }
 
 /* ---------------------------------------------------------------- user modes */

@@ -60,6 +60,10 @@ void cmd_kill(struct client *u, struct message *m)
         send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
         return;
     }
+    if (victim->service) {
+        send_numeric(u, ERR_CANTKILLSERVER, ":You can't kill a network service");
+        return;
+    }
     char reason[IRC_LINE_MAX / 2];
     snprintf(reason, sizeof reason, "Killed (%s (%.*s))", u->nick, srv.conf->kicklen, m->params[1]);
     log_msg(LOG_INFO, "operator %s killed client %s", u->uid, victim->uid);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "havend.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 /* Bytes a line may carry before its CRLF. */
@@ -321,8 +322,12 @@ static void whois_user(struct client *asker, struct client *u)
     whois_channels(asker, u);
     send_numeric(asker, RPL_WHOISSERVER, "%s %s :%.*s", u->nick, server,
                  fit_utf8(desc, numeric_budget(asker, strlen(u->nick) + strlen(server) + 2)), desc);
-    if (u->umodes & UMODE_OPER)
+    if (u->service)
+        send_numeric(asker, RPL_WHOISOPERATOR, "%s :is a Network Service", u->nick);
+    else if (u->umodes & UMODE_OPER)
         send_numeric(asker, RPL_WHOISOPERATOR, "%s :is an IRC operator", u->nick);
+    if (u->umodes & UMODE_BOT)
+        send_numeric(asker, RPL_WHOISBOT, "%s :is a bot on %s", u->nick, srv.conf->network);
     if (u->away)
         send_numeric(asker, RPL_AWAY, "%s :%.*s", u->nick,
                      fit_utf8(u->away, numeric_budget(asker, strlen(u->nick) + 2)), u->away);
@@ -556,15 +561,26 @@ void cmd_userhost(struct client *src, struct message *m)
 void send_motd(struct client *to)
 {
     const struct config *c = srv.conf;
-    if (!c || !c->motd || c->motd_len == 0) {
+    const char *extra = modules_motd_extra();
+    if ((!c || !c->motd || c->motd_len == 0) && !extra) {
         send_numeric(to, ERR_NOMOTD, ":MOTD File is missing");
         return;
     }
     send_numeric(to, RPL_MOTDSTART, ":- %s Message of the day - ", me());
     size_t budget = numeric_budget(to, 3);
-    for (size_t i = 0; i < c->motd_len; i++) {
+    for (size_t i = 0; c && i < c->motd_len; i++) {
         const char *line = c->motd[i] ? c->motd[i] : "";
         send_numeric(to, RPL_MOTD, ":- %.*s", fit_utf8(line, budget), line);
+    }
+    /* Lines modules add (e.g. the list of support topics). */
+    for (const char *p = extra; p && *p;) {
+        size_t n = strcspn(p, "\n");
+        char line[IRC_LINE_MAX];
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+        send_numeric(to, RPL_MOTD, ":- %.*s", fit_utf8(line, budget), line);
+        p += n;
+        if (*p)
+            p++;
     }
     send_numeric(to, RPL_ENDOFMOTD, ":End of /MOTD command.");
 }

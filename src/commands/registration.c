@@ -1,6 +1,7 @@
 /* registration.c — connection registration (PASS, NICK, USER, CAP) and the
  * commands every state accepts (PING, PONG, QUIT). */
 #include "havend.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 #include <stdio.h>
@@ -61,18 +62,23 @@ void cmd_nick(struct client *u, struct message *m)
         return;
     }
     if (c->state == STATE_UNREG) {
-        snprintf(u->nick, sizeof u->nick, "%s", nick);
+        user_change_nick(u, nick);
         c->got_nick = true;
         registration_try_complete(u);
         return;
     }
-    if (strcmp(u->nick, nick) == 0)
-        return; /* no change at all */
-    char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
-    client_mask(u, mask, sizeof mask);
-    send_to_common_channels(u, true, ":%s NICK :%s", mask, nick);
-    whowas_add(u);
-    user_set_nick(u, nick);
+    if (hooks_any(HV_HOOK_NICK_REQUEST)) {
+        /* A module may pick another nick (or refuse) for this request. */
+        struct hv_event ev = { .type = HV_HOOK_NICK_REQUEST, .user = u, .command = "NICK",
+                               .text = nick, .text_cap = sizeof nick };
+        if (hooks_run(&ev) == HV_BLOCK) {
+            send_numeric(u, ERR_ERRONEUSNICKNAME, "%s :%s", m->params[0],
+                         ev.reason[0] ? ev.reason : "Nickname change refused");
+            return;
+        }
+    }
+    if (user_change_nick(u, nick) != 0)
+        send_numeric(u, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
 }
 
 void cmd_user(struct client *u, struct message *m)
@@ -146,6 +152,8 @@ void registration_try_complete(struct client *u)
         conn_close(c, "Bad Password");
         return;
     }
+    /* Modules may rename the user before the welcome (e.g. pseudonyms). */
+    hooks_notify(HV_HOOK_REGISTERING, u, NULL, NULL, NULL, NULL);
     struct client *other = user_find_nick(u->nick);
     if (other && other != u) {
         /* Someone registered this nick while we waited for USER. */
@@ -171,4 +179,5 @@ void registration_try_complete(struct client *u)
         srv.max_users = srv.nusers;
     log_msg(LOG_INFO, "client %s registered", u->uid);
     send_welcome(u);
+    hooks_notify(HV_HOOK_REGISTERED, u, NULL, NULL, NULL, NULL);
 }

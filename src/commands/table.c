@@ -4,6 +4,7 @@
  * Message): a handler only ever runs in a state it was written for, so none
  * re-checks registration. The minimum parameter count lives here too. */
 #include "havend.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 #include <string.h>
@@ -91,6 +92,8 @@ void command_dispatch(struct conn *c, struct message *m)
     struct client *src = c->client;
     struct command *cmd = command_find(m->command);
     if (!cmd) {
+        if (c->state == STATE_USER && module_command_dispatch(src, m))
+            return;
         if (c->state == STATE_UNREG)
             send_numeric(src, ERR_NOTREGISTERED, ":You have not registered");
         else

@@ -139,7 +139,17 @@ static config_setting_t *member(struct pctx *x, config_setting_t *grp, const cha
     return s;
 }
 
-/* Report every member of grp whose name is not in the NULL-terminated list. */
+/* Is n one of the modules the config loads (so its group is the module's)? */
+static bool is_module_group(const struct pctx *x, const char *n)
+{
+    for (size_t i = 0; i < x->conf->nmodules; i++)
+        if (strcmp(x->conf->modules[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* Report every member of grp whose name is not in the NULL-terminated list
+ * (at the top level, groups named after a loaded module are known too). */
 static void check_known(struct pctx *x, config_setting_t *grp, const char *prefix,
                         const char *const *names)
 {
@@ -150,9 +160,12 @@ static void check_known(struct pctx *x, config_setting_t *grp, const char *prefi
         size_t k = 0;
         while (names[k] && strcmp(names[k], n) != 0)
             k++;
+        if (!names[k] && !*prefix && config_setting_type(s) == CONFIG_TYPE_GROUP && is_module_group(x, n))
+            continue;
         if (!names[k])
             perr(x, s, sname(nb, sizeof nb, prefix, n), "unknown setting%s",
-                 *prefix ? "" : " (expected server, limits, privacy, log, listen, classes or opers)");
+                 *prefix ? "" : " (expected server, limits, privacy, log, listen, classes, opers, modules,"
+                 " module_path, or a group named after a module in `modules`)");
     }
 }
 
@@ -411,6 +424,41 @@ static config_setting_t *group_list(struct pctx *x, config_setting_t *root, cons
     return l;
 }
 
+/* modules = [ "name", ... ] and module_path = "dir". */
+static void parse_modules(struct pctx *x, config_setting_t *root)
+{
+    char nb[128];
+    config_setting_t *l = member(x, root, "", "modules", KIND_LIST, false);
+    int n = l ? config_setting_length(l) : 0;
+    if (n > 0 && !(x->conf->modules = calloc((size_t)n, sizeof *x->conf->modules))) {
+        oom(x);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+        const char *v = config_setting_get_string(e);
+        snprintf(nb, sizeof nb, "modules[%d]", i);
+        if (!v || !*v) {
+            perr(x, e, nb, "must be a module name in double quotes");
+            continue;
+        }
+        bool dup = false;
+        for (size_t k = 0; k < x->conf->nmodules; k++)
+            dup = dup || strcmp(x->conf->modules[k], v) == 0;
+        if (dup) {
+            perr(x, e, nb, "module \"%s\" is listed twice", v);
+            continue;
+        }
+        x->conf->modules[x->conf->nmodules++] = xstrdup(x, v);
+    }
+    char *dir = NULL;
+    take_str(x, root, "", "module_path", NULL, false, chk_path, &dir);
+    if (dir) {
+        x->conf->module_path = resolve(x, dir);
+        free(dir);
+    }
+}
+
 /* The built-in limits of a connection class. */
 static void class_defaults(struct conf_class *k)
 {
@@ -619,23 +667,27 @@ struct config *config_load(const char *path, char *err, size_t errlen)
     *strrchr(x.dir, '/') = '\0';      /* realpath() always has a '/'; "" means "/" */
     x.conf->path = abs;
 
-    config_t cf;
-    config_init(&cf);
-    config_set_include_dir(&cf, x.dir);
+    config_t *cfp = malloc(sizeof *cfp);
+    if (!cfp)
+        abort();
+    x.conf->raw = cfp;
+    config_init(cfp);
+    config_set_include_dir(cfp, x.dir);
     if (!config_precheck(path, x.dir, report_precheck, &x)) {
         /* already reported: libconfig would leak or exit() on this file */
-    } else if (!config_read_file(&cf, path)) {
+    } else if (!config_read_file(cfp, path)) {
         int e = errno;
-        if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+        if (config_error_type(cfp) == CONFIG_ERR_FILE_IO)
             perr_line(&x, path, 0, NULL, "cannot read the config file: %s", strerror(e));
         else
-            perr_line(&x, config_error_file(&cf) ? config_error_file(&cf) : path,
-                      (unsigned)config_error_line(&cf), NULL,
-                      "%s", config_error_text(&cf) ? config_error_text(&cf) : "parse error");
+            perr_line(&x, config_error_file(cfp) ? config_error_file(cfp) : path,
+                      (unsigned)config_error_line(cfp), NULL,
+                      "%s", config_error_text(cfp) ? config_error_text(cfp) : "parse error");
     } else {
         static const char *const known[] = { "server", "limits", "privacy", "log", "listen",
-            "classes", "opers", NULL };
-        config_setting_t *root = config_root_setting(&cf);
+            "classes", "opers", "modules", "module_path", NULL };
+        config_setting_t *root = config_root_setting(cfp);
+        parse_modules(&x, root);
         check_known(&x, root, "", known);
         parse_server(&x, root);
         parse_limits(&x, root);
@@ -645,7 +697,6 @@ struct config *config_load(const char *path, char *err, size_t errlen)
         parse_listens(&x, root);
         parse_opers(&x, root);
     }
-    config_destroy(&cf);
     free(x.dir);
     if (x.nerr > 0) {
         config_free(x.conf);
@@ -681,6 +732,14 @@ void config_free(struct config *c)
         free(o->name), free(o->password_hash), free(o->class_name);
     }
     free(c->opers);
+    for (size_t i = 0; i < c->nmodules; i++)
+        free(c->modules[i]);
+    free(c->modules);
+    free(c->module_path);
+    if (c->raw) {
+        config_destroy(c->raw);
+        free(c->raw);
+    }
     free(c);
 }
 

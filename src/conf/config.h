@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <libconfig.h>
+
 /* Operator privileges. */
 enum {
     OPRIV_KILL   = 1u << 0,
@@ -83,6 +85,12 @@ struct config {
     /* log { } */
     char *log_file;           /* NULL = stderr */
     int log_level;            /* enum log_level */
+
+    /* modules = [ ... ]: loaded in this order; each may have a top-level
+     * group of its own name, handed to it from `raw`. */
+    char **modules;           size_t nmodules;
+    char *module_path;        /* NULL: the built-in module directories */
+    config_t *raw;            /* the parsed file, kept for module groups */
 
     struct conf_listen *listens; size_t nlistens;
     struct conf_class *classes;  size_t nclasses;

@@ -209,6 +209,8 @@ struct pre {
     const char *label;
     bool pushed;              /* current token was pushed back */
     bool fatal;               /* reported here: libconfig must not parse */
+    unsigned fail_line;       /* where the grammar failed (0: it did not) */
+    char fail_label[256];
     char name[64];            /* the last setting name seen */
 };
 
@@ -262,9 +264,10 @@ static bool pre_include(struct pre *P, struct pre_src *s)
     s->i = (size_t)(end + 1 - s->buf);
     rc = rc ? rc : pre_push(P, path, name);
     if (rc) {
-        char msg[300];
-        snprintf(msg, sizeof msg, rc == ELOOP ? "include file nesting too deep"
-                 : "cannot open include file \"%.200s\": %s", name ? name : "", strerror(rc));
+        char msg[300] = "include file nesting too deep";
+        if (rc != ELOOP)
+            snprintf(msg, sizeof msg, "cannot open include file \"%.200s\": %s",
+                     name ? name : "", strerror(rc));
         P->fatal = true;
         pre_report(P, NULL, msg);
     }
@@ -391,6 +394,9 @@ static bool pre_fail(struct pre *P)
     if (P->kind == T_STRING && !P->fatal) {
         P->fatal = true;
         pre_report(P, NULL, "syntax error");
+    } else if (!P->fail_line) {
+        P->fail_line = P->line;
+        snprintf(P->fail_label, sizeof P->fail_label, "%s", P->label ? P->label : "");
     }
     return false;
 }
@@ -470,6 +476,8 @@ bool config_precheck(const char *path, const char *include_dir, precheck_fn fn, 
          * it could reach, and at the remaining literals */
         while (P.kind != T_EOF && !P.fatal)
             pre_next(&P);
+        if (P.fatal && P.fail_line)   /* so libconfig's error is not lost */
+            fn(arg, P.fail_label, P.fail_line, NULL, "syntax error");
     }
     for (; P.depth >= 0; P.depth--)
         free(P.src[P.depth].buf), free(P.src[P.depth].label);

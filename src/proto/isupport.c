@@ -32,8 +32,8 @@ void send_isupport(struct client *c)
     snprintf(tok[n++], sizeof tok[0], "PREFIX=(ov)@+");
     snprintf(tok[n++], sizeof tok[0], "SAFELIST");
     snprintf(tok[n++], sizeof tok[0], "STATUSMSG=@+");
-    snprintf(tok[n++], sizeof tok[0], "TARGMAX=JOIN:,KICK:1,LIST:,NAMES:1,NOTICE:%d,PRIVMSG:%d,WHOIS:1",
-             cf->max_targets, cf->max_targets);
+    snprintf(tok[n++], sizeof tok[0], "TARGMAX=JOIN:,KICK:1,LIST:,NAMES:1,NOTICE:%d,PRIVMSG:%d,WHOIS:%d",
+             cf->max_targets, cf->max_targets, cf->max_targets);
     snprintf(tok[n++], sizeof tok[0], "TOPICLEN=%d", cf->topiclen);
     snprintf(tok[n++], sizeof tok[0], "USERLEN=%d", cf->userlen);
 

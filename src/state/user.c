@@ -3,6 +3,7 @@
  * A user's public user/host/realname are set once here, from config; the
  * values a client sent are dropped unless the config says to show them. */
 #include "havend.h"
+#include "modules/module.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,31 @@ void user_set_public_identity(struct client *u, const char *sent_user, const cha
         snprintf(u->realname, sizeof u->realname, "%s", cf->public_realname);
 }
 
+int user_change_nick(struct client *u, const char *newnick)
+{
+    char nick[NICK_MAX + 1];
+    snprintf(nick, sizeof nick, "%s", newnick);
+    if (strlen(newnick) > (size_t)srv.conf->nicklen || !irc_valid_nick(nick, (size_t)srv.conf->nicklen))
+        return -1;
+    struct client *other = user_find_nick(nick);
+    if (other && other != u)
+        return -1;
+    if (!u->registered) {
+        snprintf(u->nick, sizeof u->nick, "%s", nick);
+        return 0;
+    }
+    if (strcmp(u->nick, nick) == 0)
+        return 0;
+    char mask[NICK_MAX + USER_MAX + HOST_MAX + 3], old[NICK_MAX + 1];
+    client_mask(u, mask, sizeof mask);
+    snprintf(old, sizeof old, "%s", u->nick);
+    send_to_common_channels(u, true, ":%s NICK :%s", mask, nick);
+    whowas_add(u);
+    user_set_nick(u, nick);
+    hooks_notify(HV_HOOK_NICK_CHANGED, u, NULL, NULL, NULL, old);
+    return 0;
+}
+
 bool user_is_oper(const struct client *u)
 {
     return (u->umodes & UMODE_OPER) != 0;
@@ -108,6 +134,8 @@ bool user_is_oper(const struct client *u)
 void user_quit(struct client *u, const char *reason)
 {
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    if (u->registered)
+        hooks_notify(HV_HOOK_QUIT, u, NULL, NULL, reason, NULL);
     client_mask(u, mask, sizeof mask);
     send_to_common_channels(u, false, ":%s QUIT :%s", mask, reason);
     while (u->nchans) {

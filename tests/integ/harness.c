@@ -7,26 +7,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <regex.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
-#include <openssl/err.h>
-
-/* Config key names that depend on the config engineer's schema. */
+/* The MOTD setting in server { } (conf/havend.conf). */
 #define HV_MOTD_KEY "motd"
 
 /* Servers started by this process, killed at exit if a test aborts. */

@@ -80,7 +80,7 @@ char *hv_mkpasswd(const char *password);
 /* Run havend with args (NULL-terminated), optional stdin; output (stdout+stderr)
  * malloc'd into *out. Returns the wait status; bounded to 10 s. */
 int hv_run(const char *const *args, const char *input, char **out);
-/* Write a file (path relative to the server dir when not absolute). */
+/* Write a file (fails the test when it can't). */
 void hv_write_file(const char *path, const char *text);
 
 /* ---- clients ---- */
@@ -126,7 +126,11 @@ void hv_sync(struct hv_client *c);
 void hv_skip(struct hv_client *c);
 
 /* NICK + USER, wait for 001 and end of MOTD (376/422). Returns the nick the
- * server assigned (first parameter of 001). */
+ * server assigned (first parameter of 001). If it differs from the one asked
+ * for, the harness from then on rewrites whole-word occurrences of the
+ * requested nick into the assigned one in every line sent (hv_send) and every
+ * expected line or pattern (hv_expect*, hv_find), so tests may keep writing
+ * the requested nick. */
 const char *hv_register(struct hv_client *c, const char *nick);
 const char *hv_register_full(struct hv_client *c, const char *nick, const char *user, const char *real);
 /* "nick!user@host" as others see it (learned via USERHOST when needed). */

@@ -182,13 +182,74 @@ void hv_send_raw(struct hv_client *c, const char *buf, size_t len)
     }
 }
 
+/* ------------------------------------------------------------ nick aliases
+ * When the server assigns a nick other than the one asked for (001), tests
+ * keep writing the requested nick: every line sent and every expected line
+ * or pattern has whole-word occurrences of a requested nick replaced by the
+ * assigned one. With no differing assignment this is a no-op. */
+
+#define HV_MAX_ALIASES 256
+static struct { char req[64], got[64]; } aliases[HV_MAX_ALIASES];
+static int naliases;
+
+/* Is ch part of a nickname? */
+static bool nick_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("[]\\`_^{|}-", ch));
+}
+
+/* Rewrite requested nicks in buf (escaping the assigned one for regexes). */
+static void translate(char *buf, size_t len, bool regex)
+{
+    if (naliases == 0)
+        return;
+    char out[16384];
+    size_t o = 0;
+    for (const char *p = buf; *p && o < sizeof out - 1;) {
+        int hit = -1;
+        if (p == buf || !nick_char(p[-1]))
+            for (int i = 0; i < naliases && hit < 0; i++) {
+                size_t n = strlen(aliases[i].req);
+                if (strncmp(p, aliases[i].req, n) == 0 && !nick_char(p[n]))
+                    hit = i;
+            }
+        if (hit < 0) {
+            out[o++] = *p++;
+            continue;
+        }
+        const char *rep = regex ? hv_re(aliases[hit].got) : aliases[hit].got;
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s", rep);
+        if (o >= sizeof out)
+            o = sizeof out - 1;
+        p += strlen(aliases[hit].req);
+    }
+    if (o >= len)
+        o = len - 1;
+    memcpy(buf, out, o);
+    buf[o] = '\0';
+}
+
+/* Remember that the server gave `got` to a client that asked for `req`. */
+static void add_alias(const char *req, const char *got)
+{
+    if (strcmp(req, got) == 0 || naliases == HV_MAX_ALIASES)
+        return;
+    snprintf(aliases[naliases].req, sizeof aliases[0].req, "%s", req);
+    snprintf(aliases[naliases].got, sizeof aliases[0].got, "%s", got);
+    naliases++;
+}
+
+/* Send one formatted line (requested nicks translated, CRLF appended). */
 void hv_send(struct hv_client *c, const char *fmt, ...)
 {
     char line[16384];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 2, fmt, ap);
+    vsnprintf(line, sizeof line - 2, fmt, ap);
     va_end(ap);
+    translate(line, sizeof line - 2, false);
+    int n = (int)strlen(line);
     if (n > (int)sizeof line - 3)
         n = (int)sizeof line - 3;
     memcpy(line + n, "\r\n", 3);
@@ -332,6 +393,7 @@ const char *hv_expect_ms(struct hv_client *c, int ms, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pat, sizeof pat, fmt, ap);
     va_end(ap);
+    translate(pat, sizeof pat, true);
     return expect_core(c, ms, pat, false);
 }
 
@@ -342,6 +404,7 @@ const char *hv_expect(struct hv_client *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pat, sizeof pat, fmt, ap);
     va_end(ap);
+    translate(pat, sizeof pat, true);
     return expect_core(c, HV_TIMEOUT_MS, pat, false);
 }
 
@@ -352,6 +415,7 @@ const char *hv_expect_exact(struct hv_client *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pat, sizeof pat, fmt, ap);
     va_end(ap);
+    translate(pat, sizeof pat, false);
     return expect_core(c, HV_TIMEOUT_MS, pat, true);
 }
 
@@ -363,14 +427,17 @@ const char *hv_expect_numeric(struct hv_client *c, const char *num)
 /* Wait for ":server <num> <middle> :<text>": structure asserted, text expected. */
 const char *hv_expect_reply(struct hv_client *c, const char *num, const char *middle, const char *text)
 {
-    char mid[1024];
-    snprintf(mid, sizeof mid, "%s", hv_re(middle));
-    const char *l = hv_expect(c, "^:%s %s %s( :|$)", hv_re(HV_SERVER_NAME), num, mid);
+    char mid[1024], want[1024];
+    snprintf(mid, sizeof mid, "%s", middle);
+    translate(mid, sizeof mid, false);
+    const char *l = hv_expect(c, "^:%s %s %s( :|$)", hv_re(HV_SERVER_NAME), num, hv_re(mid));
     if (text) {
-        const char *t = l + 1 + strlen(HV_SERVER_NAME) + 1 + strlen(num) + 1 + strlen(middle);
+        snprintf(want, sizeof want, "%s", text);
+        translate(want, sizeof want, false);
+        const char *t = l + 1 + strlen(HV_SERVER_NAME) + 1 + strlen(num) + 1 + strlen(mid);
         t = strncmp(t, " :", 2) == 0 ? t + 2 : t;
-        cr_expect_str_eq(t, text, "%s: numeric %s text differs:\n  got      %s\n  expected \"%s\"",
-                         c->label, num, l, text);
+        cr_expect_str_eq(t, want, "%s: numeric %s text differs:\n  got      %s\n  expected \"%s\"",
+                         c->label, num, l, want);
     }
     return l;
 }
@@ -383,6 +450,7 @@ void hv_expect_none(struct hv_client *c, int ms, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(pat, sizeof pat, fmt, ap);
     va_end(ap);
+    translate(pat, sizeof pat, true);
     regex_t re;
     cr_assert(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in test: %s", pat);
     long long end = hv_now_ms() + ms;
@@ -417,9 +485,12 @@ void hv_expect_closed(struct hv_client *c, int ms)
 /* Any recorded line (consumed or not) matching the ERE, without waiting. */
 const char *hv_find(const struct hv_client *c, const char *ere)
 {
+    char pat[4096];
+    snprintf(pat, sizeof pat, "%s", ere);
+    translate(pat, sizeof pat, true);
     regex_t re;
-    cr_assert(regcomp(&re, ere, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in test: %s", ere);
-    long idx = find_from(c, 0, ere, false, &re);
+    cr_assert(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in test: %s", pat);
+    long idx = find_from(c, 0, pat, false, &re);
     regfree(&re);
     return idx < 0 ? NULL : c->lines[idx];
 }
@@ -449,6 +520,7 @@ const char *hv_register_full(struct hv_client *c, const char *nick, const char *
     cr_assert(n >= 3, "malformed 001: %s", w);
     snprintf(c->nick, sizeof c->nick, "%s", p[2]);
     snprintf(c->label, sizeof c->label, "%s", c->nick);
+    add_alias(nick, c->nick);
     hv_expect(c, "^:%s (376|422) ", hv_re(HV_SERVER_NAME));
     return c->nick;
 }

@@ -166,31 +166,59 @@ static bool since(const struct hv_client *c, size_t from, const char *needle)
     return false;
 }
 
-/* ELIST=U: LIST >n and <n filter by user count; M: LIST with a mask. */
-Test(chanrules, list_filters)
+/* Make alice and bob visible and give alice a second, single-user channel. */
+static void list_setup(struct set *t)
+{
+    setup(t, NULL);
+    hv_send(t->a, "MODE alice -i");
+    hv_send(t->b, "MODE bob -i");
+    hv_join(t->a, "#solo");
+    hv_sync(t->a);
+    hv_sync(t->b);
+}
+
+/* Run a LIST; which of #r and #solo are listed? */
+static void list_check(struct hv_client *c, const char *arg, bool want_r, bool want_solo)
+{
+    size_t from = c->nlines;
+    hv_send(c, "LIST %s", arg);
+    hv_expect_numeric(c, "323");
+    cr_expect_eq(since(c, from, " 322 carol #r "), want_r, "LIST %s: #r %s", arg,
+                 want_r ? "missing" : "listed");
+    cr_expect_eq(since(c, from, " 322 carol #solo "), want_solo, "LIST %s: #solo %s", arg,
+                 want_solo ? "missing" : "listed");
+}
+
+/* ELIST=U: LIST >n and <n filter by user count. */
+Test(chanrules, list_filter_users)
 {
     struct set t;
-    setup(&t, NULL);
-    hv_send(t.a, "MODE alice -i");
-    hv_send(t.b, "MODE bob -i");
-    hv_join(t.a, "#solo");
-    hv_sync(t.a);
-    hv_sync(t.b);
-    size_t from = t.c->nlines;
-    hv_send(t.c, "LIST >1");
-    hv_expect_numeric(t.c, "323");
-    cr_expect(since(t.c, from, " 322 carol #r "), "LIST >1 lacks #r");
-    cr_expect(!since(t.c, from, " 322 carol #solo "), "LIST >1 shows #solo");
-    from = t.c->nlines;
-    hv_send(t.c, "LIST <2");
-    hv_expect_numeric(t.c, "323");
-    cr_expect(!since(t.c, from, " 322 carol #r "), "LIST <2 shows #r");
-    cr_expect(since(t.c, from, " 322 carol #solo "), "LIST <2 lacks #solo");
-    from = t.c->nlines;
-    hv_send(t.c, "LIST #so*");
-    hv_expect_numeric(t.c, "323");
-    cr_expect(!since(t.c, from, " 322 carol #r "), "LIST #so* shows #r");
-    cr_expect(since(t.c, from, " 322 carol #solo "), "LIST #so* lacks #solo");
+    list_setup(&t);
+    list_check(t.c, ">1", true, false);
+    list_check(t.c, "<2", false, true);
+    hv_stop(t.s);
+}
+
+/* ELIST=M and N (advertised): LIST mask and LIST !mask. */
+Test(chanrules, list_filter_masks)
+{
+    struct set t;
+    list_setup(&t);
+    list_check(t.c, "#so*", false, true);
+    list_check(t.c, "!#so*", true, false);
+    hv_stop(t.s);
+}
+
+/* ELIST=C and T (advertised): creation and topic time filters, in minutes. */
+Test(chanrules, list_filter_times)
+{
+    struct set t;
+    list_setup(&t);
+    hv_send(t.a, "TOPIC #r :a topic");
+    hv_expect(t.b, "TOPIC #r");
+    list_check(t.c, "C<5", true, true);    /* created less than 5 minutes ago */
+    list_check(t.c, "C>5", false, false);  /* created more than 5 minutes ago */
+    list_check(t.c, "T<5", true, false);   /* topic set less than 5 minutes ago */
     hv_stop(t.s);
 }
 

@@ -93,6 +93,50 @@ Test(lifecycle, sighup_bad_config_keeps_old)
     hv_stop(s);
 }
 
+/* REHASH picks up a new listener and keeps existing connections. */
+Test(lifecycle, sighup_adds_listener)
+{
+    struct hv_server *s = hv_start(NULL);
+    struct hv_client *a = hv_user(s, "alice");
+    char *conf = NULL;
+    {
+        FILE *f = fopen(s->conf_path, "r");
+        cr_assert(f);
+        conf = calloc(1, 65536);
+        cr_assert(fread(conf, 1, 65535, f) > 0);
+        fclose(f);
+    }
+    char *at = strstr(conf, "port = 0; }");
+    cr_assert(at, "unexpected generated config");
+    char *next = calloc(1, 70000);
+    size_t head = (size_t)(at - conf) + strlen("port = 0; }");
+    memcpy(next, conf, head);
+    strcat(next, ",\n  { address = \"127.0.0.1\"; port = 0; tls = true; }");
+    strcat(next, conf + head);
+    hv_write_file(s->conf_path, next);
+    free(conf);
+    free(next);
+    kill(s->pid, SIGHUP);
+    cr_expect(hv_wait_log(s, "listening on 127\\.0\\.0\\.1 port [0-9]+ \\(tls\\)", 5000),
+              "no TLS listener after SIGHUP");
+    hv_sync(a);
+    /* the new listener works */
+    struct hv_server view = *s;
+    char *log = hv_log(s);
+    const char *key = "listening on 127.0.0.1 port ";
+    for (char *q = log; (q = strstr(q, key)); q++) {
+        int port = 0;
+        char rest[8] = "";
+        if (sscanf(q + strlen(key), "%d %7s", &port, rest) == 2 && strcmp(rest, "(tls)") == 0)
+            view.tls_port = port;
+    }
+    free(log);
+    cr_assert(view.tls_port > 0);
+    struct hv_client *t = hv_connect_tls(&view);
+    hv_register(t, "tlsuser");
+    hv_stop(s);
+}
+
 /* Write a config file to a temp dir made by hv_prepare, return its path. */
 static struct hv_server *prepared(void)
 {

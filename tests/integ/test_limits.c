@@ -207,3 +207,45 @@ Test(limits, configured_lengths)
     cr_expect_leq(strlen(strstr(l, " :") + 2), 20, "topic not cut to TOPICLEN: %s", l);
     hv_stop(s);
 }
+
+/* idle_timeout: a user who only PINGs is disconnected; one who talks stays. */
+Test(limits, idle_timeout)
+{
+    struct hv_opts o = { .idle_timeout = 2 };
+    struct hv_server *s = hv_start(&o);
+    struct hv_client *idle = hv_user(s, "idler"), *busy = hv_user(s, "busy");
+    long long end = hv_now_ms() + 6000;
+    while (!idle->eof && hv_now_ms() < end) {
+        hv_send(idle, "PING :keepalive");
+        hv_send(busy, "PRIVMSG busy :talking to myself");
+        hv_pump(idle, 300);
+        hv_pump(busy, 1);
+    }
+    hv_expect(idle, "^ERROR :Closing Link: .*[Ii]dle");
+    hv_expect_closed(idle, 1000);
+    hv_sync(busy);
+    hv_stop(s);
+}
+
+/* One channel message fans out to 100 members promptly. */
+Test(limits, fanout_to_many)
+{
+    struct hv_server *s = hv_start(NULL);
+    enum { N = 100 };
+    static struct hv_client *u[N];
+    for (int i = 0; i < N; i++) {
+        char nick[16];
+        snprintf(nick, sizeof nick, "m%03d", i);
+        u[i] = hv_user(s, nick);
+        hv_send(u[i], "JOIN #crowd");
+    }
+    for (int i = 0; i < N; i++)
+        hv_expect(u[i], " 366 m%03d #crowd ", i);
+    long long t0 = hv_now_ms();
+    hv_send(u[0], "PRIVMSG #crowd :to everyone");
+    for (int i = 1; i < N; i++)
+        hv_expect(u[i], "PRIVMSG #crowd :to everyone$");
+    long long took = hv_now_ms() - t0;
+    cr_expect_lt(took, 2000, "fan-out to %d took %lld ms", N, took);
+    hv_stop(s);
+}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "havend.h"
@@ -410,6 +411,37 @@ Test(config, syntax_error_reports_file_and_line)
     snprintf(want, sizeof want, "%s:3: ", conf_path);
     cr_assert_eq(strncmp(err, want, strlen(want)), 0, "expected \"%s\" at the start of:\n%s", want, err);
     cr_assert_not_null(strstr(err, "syntax error"), "%s", err);
+}
+
+Test(config, string_where_a_name_belongs_is_a_syntax_error)
+{
+    /* libconfig 1.5 leaks the string on this error; we must report it without leaking */
+    struct config *c = load(MIN_CONF "limits = { nicklen = 20; };\n\"oops\" = 1;\n");
+    cr_assert_null(c);
+    char want[PATH_MAX + 32];
+    snprintf(want, sizeof want, "%s:4: syntax error", conf_path);
+    cr_assert_not_null(strstr(err, want), "expected \"%s\" in:\n%s", want, err);
+    c = load(MIN_CONF "log = { level \"info\"; };\n");
+    cr_assert_null(c);
+    snprintf(want, sizeof want, "%s:3: syntax error", conf_path);
+    cr_assert_not_null(strstr(err, want), "expected \"%s\" in:\n%s", want, err);
+}
+
+Test(config, bad_includes_are_errors)
+{
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/sub", tmpdir);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    /* libconfig 1.5 would exit() the whole process on a directory include */
+    struct config *c = load(MIN_CONF "@include \"sub\"\n");
+    cr_assert_null(c);
+    cr_assert_not_null(strstr(err, ":3: cannot open include file \"sub\""), "%s", err);
+    c = load(MIN_CONF "@include \"absent.conf\"\n");
+    cr_assert_null(c);
+    cr_assert_not_null(strstr(err, "absent.conf"), "%s", err);
+    c = load(MIN_CONF "@include \"havend.conf\"\n");
+    cr_assert_null(c, "a file including itself must fail, not loop");
+    cr_assert_not_null(strstr(err, "nesting too deep"), "%s", err);
 }
 
 Test(config, missing_motd_file_is_named)

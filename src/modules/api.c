@@ -1,0 +1,128 @@
+/* api.c — the accessors and actions of include/havend/module.h, as thin
+ * wrappers over the core, so modules never depend on core struct layouts. */
+#include "modules/module.h"
+#include "proto/numeric.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hv_user *hv_user_find(const char *nick) { return nick ? user_find_nick(nick) : NULL; }
+hv_user *hv_user_find_uid(const char *uid) { return uid ? user_find_uid(uid) : NULL; }
+const char *hv_user_nick(const hv_user *u) { return u->nick; }
+const char *hv_user_uid(const hv_user *u) { return u->uid; }
+bool hv_user_is_oper(const hv_user *u) { return user_is_oper(u); }
+bool hv_user_is_service(const hv_user *u) { return u->service != NULL; }
+time_t hv_user_signon(const hv_user *u) { return u->signon; }
+
+const char *hv_user_mask(const hv_user *u, char *buf, size_t len)
+{
+    return client_mask(u, buf, len);
+}
+
+int hv_user_set_nick(hv_user *u, const char *nick)
+{
+    if (!nick || u->service)
+        return -1;
+    return user_change_nick(u, nick);
+}
+
+void hv_user_disconnect(hv_user *u, const char *reason)
+{
+    if (u->conn)
+        conn_close(u->conn, reason && *reason ? reason : "Disconnected");
+}
+
+hv_channel *hv_user_channel_at(const hv_user *u, size_t i)
+{
+    return i < u->nchans ? u->chans[i]->chan : NULL;
+}
+
+hv_channel *hv_channel_find(const char *name) { return name ? channel_find(name) : NULL; }
+const char *hv_channel_name(const hv_channel *ch) { return ch->name; }
+const char *hv_channel_topic(const hv_channel *ch) { return ch->topic; }
+size_t hv_channel_member_count(const hv_channel *ch) { return ch->nmembers; }
+
+hv_user *hv_channel_member_at(const hv_channel *ch, size_t i)
+{
+    return i < ch->nmembers ? ch->members[i]->client : NULL;
+}
+
+bool hv_channel_has_member(const hv_channel *ch, const hv_user *u)
+{
+    return channel_membership(ch, u) != NULL;
+}
+
+bool hv_channel_is_op(const hv_channel *ch, const hv_user *u)
+{
+    struct membership *ms = channel_membership(ch, u);
+    return ms && (ms->status & CSTATUS_OP);
+}
+
+hv_channel *hv_channel_create(const char *name, bool permanent)
+{
+    if (!name || !irc_valid_channel(name, (size_t)srv.conf->channellen))
+        return NULL;
+    struct channel *ch = channel_find(name);
+    if (!ch)
+        ch = channel_create(name);
+    if (permanent)
+        ch->permanent = true;
+    return ch;
+}
+
+void hv_channel_set_topic(hv_channel *ch, const char *setter, const char *topic)
+{
+    free(ch->topic);
+    ch->topic = topic && *topic ? strndup(topic, (size_t)srv.conf->topiclen) : NULL;
+    snprintf(ch->topic_setter, sizeof ch->topic_setter, "%s", setter && *setter ? setter : srv.name);
+    ch->topic_time = time(NULL);
+    send_to_channel(ch, NULL, ":%s TOPIC %s :%s", srv.name, ch->name, ch->topic ? ch->topic : "");
+}
+
+int hv_channel_set_mode(hv_channel *ch, const char *modes, const char *param)
+{
+    char p[IRC_LINE_MAX];
+    char *params[1] = { p };
+    snprintf(p, sizeof p, "%s", param ? param : "");
+    return channel_mode_change(NULL, ch, modes, params, param ? 1 : 0);
+}
+
+int hv_force_join(hv_user *u, hv_channel *ch)
+{
+    if (!u->registered || channel_membership(ch, u))
+        return -1;
+    channel_join(u, ch, 0);
+    return 0;
+}
+
+int hv_force_part(hv_user *u, hv_channel *ch, const char *reason)
+{
+    if (!channel_membership(ch, u))
+        return -1;
+    channel_part(u, ch, reason);
+    return 0;
+}
+
+void hv_send_numeric(hv_user *to, int numeric, const char *fmt, ...)
+{
+    char text[IRC_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    send_numeric(to, numeric, "%s", text);
+}
+
+void hv_send_server_notice(hv_user *to, const char *fmt, ...)
+{
+    char text[IRC_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    send_line(to, ":%s NOTICE %s :%s", srv.name, client_target(to), text);
+}
+
+const char *hv_server_name(void) { return srv.name; }
+const char *hv_network_name(void) { return srv.conf->network; }
