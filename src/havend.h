@@ -299,6 +299,18 @@ bool irc_valid_user(const char *user);
 /* Glob match with * and ?, casefolded. */
 bool irc_match(const char *mask, const char *str);
 
+/* ---------------------------------------------------------------- state/umode.c */
+unsigned umode_bit(char letter);                 /* 0 if unknown */
+unsigned umode_defaults(void);                   /* bits set at registration */
+const char *umode_letters(char *buf, size_t len);
+/* Append "+ab"/"-ab" for bits (nothing when bits == 0); returns the new end. */
+char *umode_append(char *p, const char *end, char sign, unsigned bits);
+const char *umode_string(unsigned modes, char *buf, size_t len);   /* "+iw" */
+bool umode_may_change(char letter, bool set);
+/* A module's user mode: its bit, or 0 if the letter is taken or invalid. */
+unsigned umode_register(char letter, bool default_on, const void *owner);
+void umode_unregister_owner(const void *owner);
+
 /* ---------------------------------------------------------------- state/user.c */
 struct client *user_find_nick(const char *nick);
 struct client *user_find_uid(const char *uid);

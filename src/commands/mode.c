@@ -465,41 +465,12 @@ int channel_mode_change(struct client *u, struct channel *ch, const char *modest
 
 /* ---------------------------------------------------------------- user modes */
 
-/* "+iow" style string of user mode bits (in buf, at least 8 bytes). */
-static const char *umode_string(unsigned modes, char *buf)
-{
-    char *p = buf;
-    *p++ = '+';
-    if (modes & UMODE_INVISIBLE)
-        *p++ = 'i';
-    if (modes & UMODE_OPER)
-        *p++ = 'o';
-    if (modes & UMODE_WALLOPS)
-        *p++ = 'w';
-    *p = '\0';
-    return buf;
-}
-
-/* Append "+xy" / "-xy" for the bits of `bits` to p; returns the new end. */
-static char *umode_diff(char *p, char sign, unsigned bits)
-{
-    if (!bits)
-        return p;
-    *p++ = sign;
-    if (bits & UMODE_INVISIBLE)
-        *p++ = 'i';
-    if (bits & UMODE_OPER)
-        *p++ = 'o';
-    if (bits & UMODE_WALLOPS)
-        *p++ = 'w';
-    return p;
-}
-
-/* MODE nick [modes]: only for yourself. Users may set/unset i and w and
- * drop o; +o comes only from OPER and is silently ignored here. */
+/* MODE nick [modes]: only for yourself. Which letters a user may set or
+ * unset comes from the user mode table (state/umode.c): +o only comes from
+ * OPER and is silently ignored here; -o drops operator status. */
 static void user_mode(struct client *u, struct message *m)
 {
-    char w[NICK_MAX + 1], buf[16];
+    char w[NICK_MAX + 1], buf[64];
     struct client *t = user_find_nick(m->params[0]);
     if (!t) {
         send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", echo_word(m->params[0], w, sizeof w));
@@ -510,7 +481,7 @@ static void user_mode(struct client *u, struct message *m)
         return;
     }
     if (m->nparams < 2) {
-        send_numeric(u, RPL_UMODEIS, "%s", umode_string(u->umodes, buf));
+        send_numeric(u, RPL_UMODEIS, "%s", umode_string(u->umodes, buf, sizeof buf));
         return;
     }
 
@@ -518,36 +489,35 @@ static void user_mode(struct client *u, struct message *m)
     bool unknown = false;
     char dir = '+';
     for (const char *p = m->params[1]; *p; p++) {
-        switch (*p) {
-        case '+': case '-':
+        if (*p == '+' || *p == '-') {
             dir = *p;
-            break;
-        case 'i':
-            u->umodes = dir == '+' ? u->umodes | UMODE_INVISIBLE : u->umodes & ~UMODE_INVISIBLE;
-            break;
-        case 'w':
-            u->umodes = dir == '+' ? u->umodes | UMODE_WALLOPS : u->umodes & ~UMODE_WALLOPS;
-            break;
-        case 'o':
-            if (dir == '-' && (u->umodes & UMODE_OPER)) {
-                u->umodes &= ~UMODE_OPER;
+            continue;
+        }
+        unsigned bit = umode_bit(*p);
+        if (!bit) {
+            unknown = true;
+            continue;
+        }
+        if (!umode_may_change(*p, dir == '+'))
+            continue;
+        if (dir == '+') {
+            u->umodes |= bit;
+        } else if (u->umodes & bit) {
+            u->umodes &= ~bit;
+            if (bit == UMODE_OPER) {
                 u->oper_privs = 0;
                 free(u->oper_name);
                 u->oper_name = NULL;
                 if (srv.nopers > 0)
                     srv.nopers--;
             }
-            break;
-        default:
-            unknown = true;
-            break;
         }
     }
     if (unknown)
         send_numeric(u, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
 
-    char *p = umode_diff(buf, '+', u->umodes & ~before);
-    p = umode_diff(p, '-', before & ~u->umodes);
+    char *p = umode_append(buf, buf + sizeof buf - 1, '+', u->umodes & ~before);
+    p = umode_append(p, buf + sizeof buf - 1, '-', before & ~u->umodes);
     *p = '\0';
     if (buf[0])
         send_line(u, ":%s MODE %s :%s", u->nick, u->nick, buf);

@@ -126,19 +126,15 @@ static void send_welcome(struct client *u)
     send_numeric(u, RPL_WELCOME, ":Welcome to the %s IRC Network, %s", srv.conf->network, u->nick);
     send_numeric(u, RPL_YOURHOST, ":Your host is %s, running version havend-%s", srv.name, HAVEND_VERSION);
     send_numeric(u, RPL_CREATED, ":This server was created %s", srv.created);
-    send_numeric(u, RPL_MYINFO, "%s havend-%s iow beIiklmnopstv beIklov", srv.name, HAVEND_VERSION);
+    char letters[32];
+    send_numeric(u, RPL_MYINFO, "%s havend-%s %s beIiklmnopstv beIklov", srv.name, HAVEND_VERSION,
+                 umode_letters(letters, sizeof letters));
     send_isupport(u);
     send_lusers(u);
     send_motd(u);
     if (u->umodes) {
-        char modes[8], *p = modes;
-        *p++ = '+';
-        if (u->umodes & UMODE_INVISIBLE)
-            *p++ = 'i';
-        if (u->umodes & UMODE_WALLOPS)
-            *p++ = 'w';
-        *p = '\0';
-        send_line(u, ":%s MODE %s :%s", u->nick, u->nick, modes);
+        char modes[64];
+        send_line(u, ":%s MODE %s :%s", u->nick, u->nick, umode_string(u->umodes, modes, sizeof modes));
     }
 }
 
@@ -170,7 +166,7 @@ void registration_try_complete(struct client *u)
     u->registered = true;
     u->signon = time(NULL);
     user_set_nick(u, u->nick);
-    u->umodes |= UMODE_INVISIBLE;
+    u->umodes |= umode_defaults();
     c->state = STATE_USER;
     c->last_active = time(NULL);
     srv.nunreg--;

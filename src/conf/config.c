@@ -106,7 +106,6 @@ static const char *sname(char *buf, size_t len, const char *prefix, const char *
     return buf;
 }
 
-
 /* ------------------------------------------------------------ typed lookup */
 
 #define KIND_INT CONFIG_TYPE_INT     /* accepts int and int64 */
@@ -266,7 +265,7 @@ static void read_motd(struct pctx *x, const config_setting_t *s, const char *fil
         i = end + 1;
     }
     if (!c->motd || c->motd_len < nlines + (len > 0 && buf[len - 1] != '\n'))
-        perr(x, s, "server.motd", "out of memory");
+        oom(x);
     free(buf);
 }
 

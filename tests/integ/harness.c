@@ -252,7 +252,20 @@ void hv_launch(struct hv_server *s)
         dup2(devnull, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        execl(bin, bin, "-c", s->conf_path, (char *)NULL);
+        /* The server gets its own sanitizer settings (leak checks on), while
+         * the test process itself may run without them. */
+        const char *asan = getenv("HAVEND_SERVER_ASAN_OPTIONS");
+        if (asan)
+            setenv("ASAN_OPTIONS", asan, 1);
+        /* HAVEND_WRAPPER runs the server under a tool, e.g. valgrind. */
+        const char *wrap = getenv("HAVEND_WRAPPER");
+        if (wrap && *wrap) {
+            char cmd[2048];
+            snprintf(cmd, sizeof cmd, "exec %s '%s' -c '%s'", wrap, bin, s->conf_path);
+            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        } else {
+            execl(bin, bin, "-c", s->conf_path, (char *)NULL);
+        }
         dprintf(2, "exec %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
@@ -310,7 +323,7 @@ int hv_stop_keep(struct hv_server *s)
 {
     if (s->pid > 0) {
         kill(s->pid, SIGTERM);
-        if (!hv_wait_exit(s, 5000)) {
+        if (!hv_wait_exit(s, 20000)) {
             kill(s->pid, SIGKILL);
             waitpid(s->pid, &s->exit_status, 0);
             s->pid = 0;
@@ -319,12 +332,38 @@ int hv_stop_keep(struct hv_server *s)
     return s->exit_status;
 }
 
+/* Fail the test if the server's log shows a sanitizer or valgrind report,
+ * or the server died of a signal we did not send: a test passes only if
+ * the server stayed clean. */
+void hv_check_sanitizers(const struct hv_server *s)
+{
+    char *log = hv_log(s);
+    if (!log)
+        return;
+    static const char *const bad[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                                       "Invalid read", "Invalid write", "definitely lost: [1-9]", NULL };
+    for (int i = 0; bad[i]; i++) {
+        regex_t re;
+        if (regcomp(&re, bad[i], REG_EXTENDED | REG_NOSUB) != 0)
+            continue;
+        bool hit = regexec(&re, log, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (hit)
+            hv_fail("havend's log shows a memory error (%s):\n%s", bad[i], log);
+    }
+    int st = s->exit_status;
+    if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL && WTERMSIG(st) != SIGTERM)
+        hv_fail("havend died of signal %d:\n%s", WTERMSIG(st), log);
+    free(log);
+}
+
 /* Forget the server and remove its temp dir (unless HAVEND_KEEP_TMP is set). */
 void hv_free(struct hv_server *s)
 {
     if (!s)
         return;
     hv_stop_keep(s);
+    hv_check_sanitizers(s);
     for (int i = 0; i < HV_MAX_SERVERS; i++)
         if (live[i] == s)
             live[i] = NULL;

@@ -67,6 +67,8 @@ int hv_stop(struct hv_server *s);
 /* Like hv_stop but keeps the server struct and temp dir (for log checks). */
 int hv_stop_keep(struct hv_server *s);
 void hv_free(struct hv_server *s);
+/* Fail the test if the server's log shows a sanitizer/valgrind report. */
+void hv_check_sanitizers(const struct hv_server *s);
 /* The whole log file (malloc'd, NUL-terminated). */
 char *hv_log(const struct hv_server *s);
 /* Wait (bounded) until the log contains the ERE; returns true if it did. */
