@@ -40,6 +40,7 @@
 #define CHAN_MAX 64               /* storage; configured CHANNELLEN <= this */
 #define UID_LEN 9
 #define SID_LEN 3
+#define BAN_TOKEN_LEN 16           /* hex digits of HMAC-SHA256(secret, address) */
 
 /* ---------------------------------------------------------------- users */
 
@@ -87,6 +88,7 @@ struct client {
     uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
     bool registered;
     struct hv_service *service;   /* set for service pseudo-clients (conn == NULL) */
+    char ban_token[BAN_TOKEN_LEN + 1]; /* keyed hash of the address ("" for services) */
 };
 
 /* ---------------------------------------------------------------- connections */
@@ -258,6 +260,16 @@ void conn_shutdown(void);
 /* Open, keep or close listeners to match conf; errors go to *err. */
 int listeners_apply(const struct config *conf, char *err, size_t errlen);
 void listeners_close_all(void);
+
+/* ---------------------------------------------------------------- net/bantoken.c */
+/* Load (or generate) the ban token secret. 0 or -1 with err. */
+int bantoken_init(const struct config *conf, char *err, size_t errlen);
+void bantoken_compute(const struct sockaddr_storage *ss, char out[BAN_TOKEN_LEN + 1]);
+/* Count a new connection for token under cls; NULL, or why it is refused. */
+const char *bantoken_admit(const char *token, const struct conf_class *cls);
+void bantoken_release(const char *token);
+void bantoken_sweep(int max_period);
+void bantoken_shutdown(void);
 
 /* ---------------------------------------------------------------- net/tls.c */
 /* Build an SSL_CTX (TLS 1.2+) from cert/key files. NULL and *err on failure. */

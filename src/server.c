@@ -48,6 +48,8 @@ int server_init(const char *conf_path, char *err, size_t errlen)
     hashmap_init(&srv.uids);
     hashmap_init(&srv.chans);
     conn_reap_init();
+    if (bantoken_init(srv.conf, err, errlen) != 0)
+        return -1;
     if (listeners_apply(srv.conf, err, errlen) != 0)
         return -1;
     if (modules_apply(srv.conf, err, errlen) != 0)
@@ -75,7 +77,8 @@ int server_rehash(char *err, size_t errlen)
         config_free(fresh);
         return -1;
     }
-    if (modules_check(fresh, err, errlen) != 0 || listeners_apply(fresh, err, errlen) != 0) {
+    if (bantoken_init(fresh, err, errlen) != 0 || modules_check(fresh, err, errlen) != 0 ||
+        listeners_apply(fresh, err, errlen) != 0) {
         config_free(fresh);
         return -1;
     }
@@ -121,6 +124,7 @@ void server_free(void)
     modules_unload_all();
     help_clear();
     conn_shutdown();
+    bantoken_shutdown();
 
     size_t n = srv.chans.count, i = 0, bucket = 0;
     struct hm_entry *e = NULL;

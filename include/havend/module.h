@@ -132,6 +132,16 @@ int hv_user_set_nick(hv_user *u, const char *nick);
 /* Disconnect a local user with an ERROR and a QUIT reason. */
 void hv_user_disconnect(hv_user *u, const char *reason);
 
+/* A user mode owned by this module (letters the core uses are refused).
+ * Users may set and unset it with MODE; default_on sets it at registration.
+ * Returns 0 on success, -1 if the letter is taken. */
+int hv_umode_register(hv_module *self, char letter, bool default_on);
+bool hv_user_has_umode(const hv_user *u, char letter);
+/* The user's ban token: a keyed hash of their network address (the /64 for
+ * IPv6), the same across their connections, revealing nothing. For bans and
+ * throttles only; never show it to ordinary users. "" for services. */
+const char *hv_user_ban_token(const hv_user *u);
+
 /* Iterate the channels a user is in: i from 0 until NULL. */
 hv_channel *hv_user_channel_at(const hv_user *u, size_t i);
 
@@ -145,6 +155,10 @@ bool hv_channel_is_op(const hv_channel *ch, const hv_user *u);
 /* Create (or find) a channel. permanent: kept with its topic and modes while
  * empty. NULL if the name is invalid. */
 hv_channel *hv_channel_create(const char *name, bool permanent);
+/* Pin (true) or unpin (false) a channel. Unpinning an empty channel
+ * destroys it at once (the handle is then invalid); a channel with members
+ * goes when the last one leaves. */
+void hv_channel_set_permanent(hv_channel *ch, bool permanent);
 /* Set the topic as the server (announced to members). */
 void hv_channel_set_topic(hv_channel *ch, const char *setter, const char *topic);
 /* Apply a mode string as the server, e.g. ("+nt") or ("+o", "nick"); the

@@ -251,6 +251,26 @@ static unsigned flag_bit(char letter)
 
 /* ---------------------------------------------------------------- channel modes */
 
+/* "$z:<nick or token>": a ban on a ban token. A nick online is resolved to
+ * its token by the server, so nobody needs to see one to ban it. */
+static bool token_extban(struct client *u, struct channel *ch, const char *arg, char *pbuf, size_t pbuflen)
+{
+    struct client *t = *arg ? user_find_nick(arg) : NULL;
+    if (t && t->ban_token[0]) {
+        snprintf(pbuf, pbuflen, "$z:%s", t->ban_token);
+        return true;
+    }
+    size_t n = strspn(arg, "0123456789abcdef");
+    if (n == BAN_TOKEN_LEN && arg[n] == '\0') {
+        snprintf(pbuf, pbuflen, "$z:%s", arg);
+        return true;
+    }
+    if (u)
+        send_numeric(u, ERR_INVALIDMODEPARAM, "%s b $z:%.32s :No such nick online and not a ban token",
+                     ch->name, arg);
+    return false;
+}
+
 /* Apply one parsed change by an op. Returns true when it changed the
  * channel; *param is then set to what to echo (pointing into pbuf, the
  * target's nick, or a constant), NULL for flag modes. */
@@ -337,8 +357,12 @@ static bool apply_chan_change(struct client *u, struct channel *ch, const struct
     case 'b':
     case 'e':
     case 'I': {
-        if (!mode_normalize_mask(c->param, pbuf, pbuflen))
+        if (!strncmp(c->param, "$z:", 3)) {
+            if (!token_extban(u, ch, c->param + 3, pbuf, pbuflen))
+                return false;
+        } else if (!mode_normalize_mask(c->param, pbuf, pbuflen)) {
             return false;
+        }
         struct mask_list *l = list_for(ch, c->letter);
         if (!add) {
             if (mask_list_del(l, pbuf) != 0)

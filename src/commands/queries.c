@@ -328,6 +328,9 @@ static void whois_user(struct client *asker, struct client *u)
         send_numeric(asker, RPL_WHOISOPERATOR, "%s :is an IRC operator", u->nick);
     if (u->umodes & UMODE_BOT)
         send_numeric(asker, RPL_WHOISBOT, "%s :is a bot on %s", u->nick, srv.conf->network);
+    /* The ban token only to operators holding see_token (privacy). */
+    if ((asker->umodes & UMODE_OPER) && (asker->oper_privs & OPRIV_SEE_TOKEN) && u->ban_token[0])
+        send_numeric(asker, RPL_WHOISSPECIAL, "%s :has ban token %s", u->nick, u->ban_token);
     if (u->away)
         send_numeric(asker, RPL_AWAY, "%s :%.*s", u->nick,
                      fit_utf8(u->away, numeric_budget(asker, strlen(u->nick) + 2)), u->away);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <libconfig.h>
+#include <openssl/crypto.h>
 
 #include "havend.h"
 #include "conf/config_check.h"
@@ -363,7 +364,7 @@ static void parse_limits(struct pctx *x, config_setting_t *root)
 static void parse_privacy(struct pctx *x, config_setting_t *root)
 {
     static const char *const known[] = { "show_sent_username", "show_sent_realname",
-        "username", "realname", "cloak_suffix", NULL };
+        "username", "realname", "cloak_suffix", "cloak_hosts", "ban_token_secret", NULL };
     struct config *c = x->conf;
     config_setting_t *g = member(x, root, "", "privacy", CONFIG_TYPE_GROUP, false);
     if (g)
@@ -373,6 +374,11 @@ static void parse_privacy(struct pctx *x, config_setting_t *root)
     take_str(x, g, "privacy", "username", "user", false, chk_username, &c->public_username);
     take_str(x, g, "privacy", "realname", "havend user", false, chk_realname, &c->public_realname);
     take_str(x, g, "privacy", "cloak_suffix", "users.havend", false, chk_cloak, &c->cloak_suffix);
+    c->cloak_hosts = take_bool(x, g, "privacy", "cloak_hosts", true);
+    take_str(x, g, "privacy", "ban_token_secret", NULL, false, NULL, &c->ban_token_secret);
+    if (c->ban_token_secret && strlen(c->ban_token_secret) < 32)
+        perr(x, config_setting_get_member(g, "ban_token_secret"), "privacy.ban_token_secret",
+             "too short: use at least 32 random characters (or leave it out to have one generated)");
     if (c->public_username && (int)strlen(c->public_username) > c->userlen)
         perr(x, g ? config_setting_get_member(g, "username") : NULL, "privacy.username",
              "longer than limits.userlen (%d)", c->userlen);
@@ -471,14 +477,18 @@ static void class_defaults(struct conf_class *k)
     k->flood_mode = FLOOD_FAKELAG;
     k->flood_burst = 10;
     k->flood_rate = 2;
+    k->per_token = 10;
+    k->throttle_count = 10;
+    k->throttle_period = 60;
 }
 
 /* classes ( ): connection classes; a "default" one always exists. */
 static void parse_classes(struct pctx *x, config_setting_t *root)
 {
     static const char *const known[] = { "name", "max_clients", "sendq", "recvq", "ping_freq",
-        "ping_timeout", "reg_timeout", "idle_timeout", "flood", NULL };
+        "ping_timeout", "reg_timeout", "idle_timeout", "flood", "per_token", "throttle", NULL };
     static const char *const fknown[] = { "mode", "burst", "rate", NULL };
+    static const char *const tknown[] = { "count", "period", NULL };
     struct config *c = x->conf;
     config_setting_t *l = group_list(x, root, "classes");
     int n = l ? config_setting_length(l) : 0;
@@ -521,6 +531,14 @@ static void parse_classes(struct pctx *x, config_setting_t *root)
         free(mode);
         k->flood_burst = (int)take_int(x, f, fp, "burst", k->flood_burst, 1, INT_MAX);
         k->flood_rate = (int)take_int(x, f, fp, "rate", k->flood_rate, 1, INT_MAX);
+
+        k->per_token = (int)take_int(x, g, p, "per_token", k->per_token, 0, INT_MAX);
+        config_setting_t *t = member(x, g, p, "throttle", CONFIG_TYPE_GROUP, false);
+        snprintf(fp, sizeof fp, "%s.throttle", p);
+        if (t)
+            check_known(x, t, fp, tknown);
+        k->throttle_count = (int)take_int(x, t, fp, "count", k->throttle_count, 0, INT_MAX);
+        k->throttle_period = (int)take_int(x, t, fp, "period", k->throttle_period, 1, 86400);
     }
     if (!config_find_class(c, "default")) {
         struct conf_class *k = &c->classes[c->nclasses++];
@@ -590,7 +608,7 @@ static void parse_opers(struct pctx *x, config_setting_t *root)
     static const char *const known[] = { "name", "password", "privileges", "class", NULL };
     static const struct { const char *name; unsigned bit; } privs[] = {
         { "kill", OPRIV_KILL }, { "rehash", OPRIV_REHASH }, { "die", OPRIV_DIE },
-        { "wallops", OPRIV_WALLOPS }, { "see_address", OPRIV_SEE_ADDRESS },
+        { "wallops", OPRIV_WALLOPS }, { "see_address", OPRIV_SEE_ADDRESS }, { "see_token", OPRIV_SEE_TOKEN },
     };
     struct config *c = x->conf;
     config_setting_t *l = group_list(x, root, "opers");
@@ -630,7 +648,7 @@ static void parse_opers(struct pctx *x, config_setting_t *root)
                 o->privs |= privs[k].bit;
             else
                 perr(x, e, sname(nb, sizeof nb, p, "privileges"), "unknown privilege \"%.32s\" (known: kill, rehash, "
-                     "die, wallops, see_address)", v);
+                     "die, wallops, see_address, see_token)", v);
         }
     }
 }
@@ -718,6 +736,10 @@ void config_free(struct config *c)
         free(c->motd[i]);
     free(c->motd);
     free(c->public_username), free(c->public_realname), free(c->cloak_suffix), free(c->log_file);
+    if (c->ban_token_secret) {
+        OPENSSL_cleanse(c->ban_token_secret, strlen(c->ban_token_secret));
+        free(c->ban_token_secret);
+    }
     for (size_t i = 0; i < c->nlistens; i++) {
         struct conf_listen *l = &c->listens[i];
         free(l->address), free(l->cert), free(l->key), free(l->class_name);

@@ -17,6 +17,7 @@ enum {
     OPRIV_DIE    = 1u << 2,
     OPRIV_WALLOPS = 1u << 3,
     OPRIV_SEE_ADDRESS = 1u << 4,  /* reserved for the anonymity module */
+    OPRIV_SEE_TOKEN = 1u << 5,    /* may see users' ban tokens (WHOIS) */
 };
 
 enum flood_mode { FLOOD_FAKELAG = 0, FLOOD_DISCONNECT };
@@ -34,6 +35,9 @@ struct conf_class {
     enum flood_mode flood_mode;
     int flood_burst;          /* lines that may arrive at once */
     int flood_rate;           /* lines per second sustained */
+    int per_token;            /* connections per ban token (one network address); 0 = unlimited */
+    int throttle_count;       /* new connections per ban token per throttle_period; 0 = off */
+    int throttle_period;      /* seconds */
 };
 
 struct conf_listen {
@@ -81,6 +85,8 @@ struct config {
     char *public_username;    /* "user" */
     char *public_realname;    /* "havend user" */
     char *cloak_suffix;       /* public hosts are "<random>.<suffix>" */
+    bool cloak_hosts;         /* false: show the real address (a conventional server) */
+    char *ban_token_secret;   /* NULL: generated once into <state_dir>/ban_token.secret */
 
     /* log { } */
     char *log_file;           /* NULL = stderr */

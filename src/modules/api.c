@@ -71,6 +71,13 @@ hv_channel *hv_channel_create(const char *name, bool permanent)
     return ch;
 }
 
+void hv_channel_set_permanent(hv_channel *ch, bool permanent)
+{
+    ch->permanent = permanent;
+    if (!permanent)
+        channel_maybe_destroy(ch);
+}
+
 void hv_channel_set_topic(hv_channel *ch, const char *setter, const char *topic)
 {
     free(ch->topic);
@@ -126,3 +133,19 @@ void hv_send_server_notice(hv_user *to, const char *fmt, ...)
 
 const char *hv_server_name(void) { return srv.name; }
 const char *hv_network_name(void) { return srv.conf->network; }
+
+int hv_umode_register(hv_module *self, char letter, bool default_on)
+{
+    return umode_register(letter, default_on, self) ? 0 : -1;
+}
+
+bool hv_user_has_umode(const hv_user *u, char letter)
+{
+    unsigned bit = umode_bit(letter);
+    return bit && (u->umodes & bit);
+}
+
+const char *hv_user_ban_token(const hv_user *u)
+{
+    return u->ban_token;
+}

@@ -390,6 +390,7 @@ static void module_unload(hv_module *m)
     timers_remove_owner(m);
     commands_remove_owner(m);
     services_remove_owner(m);
+    umode_unregister_owner(m);
     log_msg(LOG_INFO, "module %s unloaded", m->name);
     dlclose(m->dl);
     free(m->motd_extra);

@@ -63,6 +63,26 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
         return;
     }
 
+    char token[BAN_TOKEN_LEN + 1];
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    memcpy(&ss, sa, (size_t)salen < sizeof ss ? (size_t)salen : sizeof ss);
+    bantoken_compute(&ss, token);
+    const char *refused = bantoken_admit(token, cls);
+    if (refused) {
+        log_msg(LOG_INFO, "connection refused: %s", refused);
+        if (!ssl) {
+            char line[256];
+            int n = snprintf(line, sizeof line, "ERROR :Closing Link: (%s)\r\n", refused);
+            if (send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+                /* the socket is closed below either way */
+            }
+        }
+        SSL_free(ssl);
+        evutil_closesocket(fd);
+        return;
+    }
+
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
         abort();
@@ -77,12 +97,13 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
         c->bev = bufferevent_socket_new(srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
     }
     if (!c->bev) {
+        bantoken_release(token);
         SSL_free(ssl);
         evutil_closesocket(fd);
         free(c);
         return;
     }
-    memcpy(&c->addr_private, sa, (size_t)salen < sizeof c->addr_private ? (size_t)salen : sizeof c->addr_private);
+    c->addr_private = ss;
     c->addr_private_len = (socklen_t)salen;
     snprintf(c->class_name, sizeof c->class_name, "%s", cls->name);
     class_count_add(c->class_name, 1);
@@ -92,6 +113,7 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
     c->flood_tokens = (int64_t)cls->flood_burst * 1000;
     clock_gettime(CLOCK_MONOTONIC, &c->flood_last);
     c->client = client_new_local(c);
+    memcpy(c->client->ban_token, token, sizeof token);
 
     c->next = srv.conns;
     if (srv.conns)
@@ -167,6 +189,7 @@ static void conn_finish(struct conn *c)
         log_msg(LOG_DEBUG, "connection %s closed before registering", u->uid);
         srv.nunreg--;
     }
+    bantoken_release(u->ban_token);
     user_free(u);
     c->client = NULL;
     class_count_add(c->class_name, -1);
@@ -365,6 +388,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
     time_t now = time(NULL);
+    static time_t last_sweep;
+    if (now - last_sweep >= 60) {
+        int longest = 1;
+        for (size_t i = 0; i < srv.conf->nclasses; i++)
+            if (srv.conf->classes[i].throttle_period > longest)
+                longest = srv.conf->classes[i].throttle_period;
+        bantoken_sweep(longest);
+        last_sweep = now;
+    }
     for (struct conn *c = srv.conns; c; c = c->next) {
         if (c->dead)
             continue;

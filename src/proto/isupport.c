@@ -22,6 +22,7 @@ void send_isupport(struct client *c)
     snprintf(tok[n++], sizeof tok[0], "CHANTYPES=#");
     snprintf(tok[n++], sizeof tok[0], "ELIST=CMNTU");
     snprintf(tok[n++], sizeof tok[0], "EXCEPTS=e");
+    snprintf(tok[n++], sizeof tok[0], "EXTBAN=$,z");
     snprintf(tok[n++], sizeof tok[0], "INVEX=I");
     snprintf(tok[n++], sizeof tok[0], "KICKLEN=%d", cf->kicklen);
     snprintf(tok[n++], sizeof tok[0], "MAXLIST=beI:%d", cf->max_list);

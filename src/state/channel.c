@@ -326,16 +326,23 @@ int mask_list_del(struct mask_list *l, const char *mask)
     return 0;
 }
 
-/* Does any mask match u's public "nick!user@host"? */
+/* Does any mask match u's public "nick!user@host" (or, for $z:, its ban token)? */
 bool mask_list_match(const struct mask_list *l, const struct client *u)
 {
     if (!l || l->n == 0)
         return false;
     char who[NICK_MAX + USER_MAX + HOST_MAX + 3];
     client_mask(u, who, sizeof who);
-    for (size_t i = 0; i < l->n; i++)
-        if (irc_match(l->v[i].mask, who))
+    for (size_t i = 0; i < l->n; i++) {
+        const char *m = l->v[i].mask;
+        /* $z:TOKEN: matches every connection from one network address. */
+        if (m[0] == '$' && m[1] == 'z' && m[2] == ':') {
+            if (u->ban_token[0] && strcmp(m + 3, u->ban_token) == 0)
+                return true;
+        } else if (irc_match(m, who)) {
             return true;
+        }
+    }
     return false;
 }
 

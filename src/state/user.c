@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <openssl/rand.h>
 
 struct client *user_find_nick(const char *nick)
@@ -52,6 +55,19 @@ static void random_label(char *out, size_t n)
     out[n] = '\0';
 }
 
+/* privacy.cloak_hosts = false (a conventional server): the host is the
+ * textual address. The only place an address is ever formatted for others. */
+static void user_host_from_address(struct client *u, const struct sockaddr_storage *ss)
+{
+    char ip[INET6_ADDRSTRLEN] = "unknown";
+    if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, sizeof ip);
+    else if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, sizeof ip);
+    /* "::1" would read as a trailing parameter in "user@::1 ..." lists. */
+    snprintf(u->host, sizeof u->host, "%s%s", ip[0] == ':' ? "0" : "", ip);
+}
+
 struct client *client_new_local(struct conn *c)
 {
     struct client *u = calloc(1, sizeof *u);
@@ -65,9 +81,13 @@ struct client *client_new_local(struct conn *c)
     while (hashmap_get(&srv.uids, u->uid));
     hashmap_put(&srv.uids, u->uid, u);
 
-    char label[16];
-    random_label(label, 10);
-    snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
+    if (srv.conf->cloak_hosts) {
+        char label[16];
+        random_label(label, 10);
+        snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
+    } else {
+        user_host_from_address(u, &c->addr_private);
+    }
     return u;
 }
 

@@ -183,12 +183,14 @@ static void write_config(struct hv_server *s, const struct hv_opts *o)
     fprintf(f,
         "classes = ( { name = \"default\"; max_clients = %d; sendq = %d; recvq = %d;\n"
         "  ping_freq = %d; ping_timeout = %d; reg_timeout = %d; idle_timeout = %d;\n"
-        "  flood = { mode = \"%s\"; burst = %d; rate = %d; }; } );\n",
+        "  flood = { mode = \"%s\"; burst = %d; rate = %d; };\n"
+        "  per_token = %d; throttle = { count = %d; period = 60; }; } );\n",
         o->max_clients ? o->max_clients : 100, o->sendq ? o->sendq : 65536,
         o->recvq ? o->recvq : 8192, o->ping_freq ? o->ping_freq : 90,
         o->ping_timeout ? o->ping_timeout : 60, o->reg_timeout ? o->reg_timeout : 30,
         o->idle_timeout, o->flood_mode ? o->flood_mode : "fakelag",
-        o->flood_burst ? o->flood_burst : 1000, o->flood_rate ? o->flood_rate : 1000);
+        o->flood_burst ? o->flood_burst : 1000, o->flood_rate ? o->flood_rate : 1000,
+        o->per_token, o->throttle_count);
     fprintf(f, "log = { level = \"debug\"; };\n");
     if (o->extra)
         fprintf(f, "%s\n", o->extra);

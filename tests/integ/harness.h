@@ -27,6 +27,8 @@ struct hv_opts {
     int max_clients, sendq, recvq, ping_freq, ping_timeout, reg_timeout, idle_timeout;
     const char *flood_mode;     /* "fakelag" or "disconnect" */
     int flood_burst, flood_rate;
+    /* Per-address limits: 0 = unlimited (every test client shares 127.0.0.1). */
+    int per_token, throttle_count;
 };
 
 struct hv_server {

@@ -1,0 +1,187 @@
+/* bantoken.c — ban tokens and per-token connection limits.
+ *
+ * A ban token is HMAC-SHA256(secret, address) cut to 64 bits, where the
+ * address is the IPv4 address or the /64 of an IPv6 one. It lets bans and
+ * throttles follow a person across reconnects without anyone (staff
+ * included) learning the address. The secret comes from the config or is
+ * generated once into the state directory, so tokens survive restarts. */
+#include "havend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+static unsigned char secret[64];
+static size_t secret_len;
+
+struct token_state {
+    int active;               /* open connections with this token */
+    int recent;               /* connections accepted in the current window */
+    time_t window_start;
+};
+static struct hashmap tokens;   /* token -> struct token_state* */
+static bool tokens_ready;
+
+/* Read the generated secret, or create it (0600, written atomically). */
+static int secret_from_state(const char *state_dir, char *err, size_t errlen)
+{
+    char path[1024], tmp[1100], hex[129];
+    snprintf(path, sizeof path, "%s/ban_token.secret", state_dir);
+    FILE *fp = fopen(path, "r");
+    if (fp) {
+        bool ok = fgets(hex, sizeof hex, fp) != NULL;
+        fclose(fp);
+        hex[strcspn(hex, "\r\n")] = '\0';
+        if (!ok || strlen(hex) < 32) {
+            snprintf(err, errlen, "%s: corrupt ban token secret (expected 64 hex digits); "
+                     "remove it to generate a new one (existing bans by token would no longer match)", path);
+            return -1;
+        }
+        secret_len = strlen(hex) < sizeof secret ? strlen(hex) : sizeof secret;
+        memcpy(secret, hex, secret_len);
+        OPENSSL_cleanse(hex, sizeof hex);
+        return 0;
+    }
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+        snprintf(err, errlen, "no randomness for the ban token secret");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    OPENSSL_cleanse(raw, sizeof raw);
+    mkdir(state_dir, 0700);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    bool ok = fd >= 0 && write(fd, hex, 64) == 64 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    memcpy(secret, hex, 64);
+    secret_len = 64;
+    OPENSSL_cleanse(hex, sizeof hex);
+    log_msg(LOG_INFO, "generated a ban token secret at %s", path);
+    return 0;
+}
+
+int bantoken_init(const struct config *conf, char *err, size_t errlen)
+{
+    if (!tokens_ready) {
+        hashmap_init(&tokens);
+        tokens_ready = true;
+    }
+    if (conf->ban_token_secret) {
+        secret_len = strlen(conf->ban_token_secret) < sizeof secret ? strlen(conf->ban_token_secret) : sizeof secret;
+        memcpy(secret, conf->ban_token_secret, secret_len);
+        return 0;
+    }
+    return secret_from_state(conf->state_dir, err, errlen);
+}
+
+void bantoken_compute(const struct sockaddr_storage *ss, char out[BAN_TOKEN_LEN + 1])
+{
+    unsigned char msg[17];
+    size_t n = 0;
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            msg[n++] = 4;
+            memcpy(msg + n, s6->sin6_addr.s6_addr + 12, 4);
+            n += 4;
+        } else {
+            msg[n++] = 6;
+            memcpy(msg + n, s6->sin6_addr.s6_addr, 8); /* the /64 */
+            n += 8;
+        }
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        msg[n++] = 4;
+        memcpy(msg + n, &s4->sin_addr, 4);
+        n += 4;
+    }
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    HMAC(EVP_sha256(), secret, (int)secret_len, msg, n, mac, &maclen);
+    for (int i = 0; i < BAN_TOKEN_LEN / 2; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[BAN_TOKEN_LEN] = '\0';
+}
+
+/* May one more connection with this token be accepted under cls? On yes,
+ * it is counted; NULL or the reason to refuse. */
+const char *bantoken_admit(const char *token, const struct conf_class *cls)
+{
+    struct token_state *t = hashmap_get(&tokens, token);
+    time_t now = time(NULL);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            abort();
+        t->window_start = now;
+        hashmap_put(&tokens, token, t);
+    }
+    if (now - t->window_start >= cls->throttle_period) {
+        t->window_start = now;
+        t->recent = 0;
+    }
+    if (cls->per_token > 0 && t->active >= cls->per_token)
+        return "Too many connections from your network";
+    if (cls->throttle_count > 0 && t->recent >= cls->throttle_count)
+        return "Throttled: reconnecting too fast, please wait a minute";
+    t->active++;
+    t->recent++;
+    return NULL;
+}
+
+void bantoken_release(const char *token)
+{
+    struct token_state *t = tokens_ready ? hashmap_get(&tokens, token) : NULL;
+    if (t && t->active > 0)
+        t->active--;
+}
+
+/* Forget tokens with no connections whose throttle window has passed;
+ * called from housekeeping so the table stays bounded. */
+void bantoken_sweep(int max_period)
+{
+    if (!tokens_ready)
+        return;
+    time_t now = time(NULL);
+    char *dead[256];
+    size_t n = 0, bucket = 0;
+    struct hm_entry *e = NULL;
+    struct token_state *t;
+    while ((t = hashmap_next(&tokens, &bucket, &e)) && n < 256)
+        if (t->active == 0 && now - t->window_start >= max_period)
+            dead[n++] = e->key;
+    for (size_t i = 0; i < n; i++)
+        free(hashmap_remove(&tokens, dead[i]));
+}
+
+void bantoken_shutdown(void)
+{
+    if (!tokens_ready)
+        return;
+    size_t bucket = 0;
+    struct hm_entry *e = NULL;
+    struct token_state *t;
+    while ((t = hashmap_next(&tokens, &bucket, &e)))
+        free(t);
+    hashmap_free(&tokens);
+    tokens_ready = false;
+    OPENSSL_cleanse(secret, sizeof secret);
+}
