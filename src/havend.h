@@ -42,6 +42,34 @@
 #define SID_LEN 3
 #define BAN_TOKEN_LEN 16           /* hex digits of HMAC-SHA256(secret, address) */
 
+/* ---------------------------------------------------------------- IRCv3 capabilities */
+
+/* One bit per capability a connection negotiated (conn.caps). The table of
+ * names and values is in proto/cap.c; only caps marked implemented there
+ * are ever advertised. */
+enum {
+    CAP_CAP_NOTIFY        = 1u << 0,
+    CAP_MESSAGE_TAGS      = 1u << 1,
+    CAP_SERVER_TIME       = 1u << 2,
+    CAP_ECHO_MESSAGE      = 1u << 3,
+    CAP_BATCH             = 1u << 4,
+    CAP_LABELED_RESPONSE  = 1u << 5,
+    CAP_MULTI_PREFIX      = 1u << 6,
+    CAP_USERHOST_IN_NAMES = 1u << 7,
+    CAP_EXTENDED_JOIN     = 1u << 8,
+    CAP_AWAY_NOTIFY       = 1u << 9,
+    CAP_INVITE_NOTIFY     = 1u << 10,
+    CAP_CHGHOST           = 1u << 11,
+    CAP_SETNAME           = 1u << 12,
+    CAP_NO_IMPLICIT_NAMES = 1u << 13,
+    CAP_ACCOUNT_NOTIFY    = 1u << 14,
+    CAP_ACCOUNT_TAG       = 1u << 15,
+    CAP_SASL              = 1u << 16,
+    CAP_STANDARD_REPLIES  = 1u << 17,
+    CAP_MESSAGE_REDACTION = 1u << 18,
+    CAP_STS               = 1u << 19,
+};
+
 /* ---------------------------------------------------------------- users */
 
 /* User mode bits. */
@@ -112,6 +140,8 @@ struct conn {
     /* Registration progress. */
     bool got_nick, got_user, pass_ok;
     bool cap_negotiating;         /* CAP LS/REQ seen, CAP END not yet */
+    unsigned caps;                /* CAP_* negotiated */
+    int cap_version;              /* 301 or 302 (from CAP LS 302) */
     char *pass;                   /* PASS argument until registration */
     char sent_user[USER_MAX + 1]; /* what the client sent; kept only until registration */
     char sent_real[REAL_MAX + 1];
@@ -236,6 +266,14 @@ struct server {
     size_t whowas_len, whowas_next;
 
     struct event *sig_term, *sig_int, *sig_hup;
+    struct label_ctx {            /* the labeled command being handled */
+        struct conn *conn;        /* NULL: none */
+        char label[65];
+        int lines;                /* lines sent back so far */
+        char batch[16];
+        char *pending;            /* the first line, held until we know if a batch is needed */
+        size_t pending_len;
+    } label;
     char name[HOST_MAX + 1];     /* our server name (fixed at start) */
     char created[64];            /* for RPL_CREATED */
     bool shutting_down;
@@ -278,6 +316,30 @@ SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen
 int tls_ensure_selfsigned(const char *cert, const char *key, const char *cn, char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- proto/send.c */
+
+/* Tags a line may carry besides server-time (added for clients with
+ * server-time). All strings are already escaped tag text or NULL. */
+struct msg_tags {
+    const char *msgid;            /* msgid=<id>, to message-tags clients */
+    const char *client_tags;      /* "+a=b;+c" relayed to message-tags clients */
+    const char *server_tags;      /* e.g. "bot", to message-tags clients */
+};
+
+/* Who gets a fanned-out line: members with all of need_caps and none of
+ * skip_caps, and (if status_bits) a channel status among those bits. */
+struct send_opts {
+    unsigned need_caps, skip_caps, status_bits;
+    const struct msg_tags *tags;
+};
+
+void send_line_tags(struct client *to, const struct msg_tags *tags, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void send_to_channel_opts(struct channel *ch, struct client *except, const struct send_opts *o, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void send_to_common_channels_opts(struct client *c, bool include_self, const struct send_opts *o, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A new unique message id (for msgid tags) into buf (>= 24 bytes). */
+const char *msgid_new(char *buf, size_t len);
+/* labeled-response: wrap what the command sends back to c in its label. */
+void label_begin(struct conn *c, const char *label);
+void label_end(void);
 /* Every outgoing line passes through these; each builds the line once. */
 void send_line(struct client *to, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void send_vline(struct client *to, const char *fmt, va_list ap);
@@ -399,12 +461,13 @@ void cmd_user(struct client *, struct message *);
 void cmd_ping(struct client *, struct message *);
 void cmd_pong(struct client *, struct message *);
 void cmd_quit(struct client *, struct message *);
-void cmd_cap_minimal(struct client *, struct message *);
+void cmd_cap(struct client *, struct message *);   /* proto/cap.c */
 /* Complete registration when NICK+USER (+PASS) are in. */
 void registration_try_complete(struct client *u);
 /* messaging.c */
 void cmd_privmsg(struct client *, struct message *);
 void cmd_notice(struct client *, struct message *);
+void cmd_tagmsg(struct client *, struct message *);
 void cmd_away(struct client *, struct message *);
 /* A PRIVMSG/NOTICE from `from` to a nick or channel, without checks or
  * hooks (services, server-side senders). */

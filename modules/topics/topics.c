@@ -111,6 +111,7 @@ static void say_topic(const char *to, const struct topic *t)
 /* TOPICS: every room and what it is for. */
 static void cmd_topics(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
+    (void)argc, (void)argv, (void)arg;
     const char *to = hv_user_nick(from);
     hv_service_notice(svc, to, "These are the rooms here. Type /msg %s JOIN <topic> to go in, or "
                       "/msg %s FIND <a few words> for a suggestion:", cur.guide_nick, cur.guide_nick);
@@ -122,6 +123,7 @@ static void cmd_topics(hv_service *svc, hv_user *from, int argc, char **argv, vo
  * nothing matched. The words are only used for matching. */
 static void cmd_find(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
+    (void)arg;
     const char *to = hv_user_nick(from);
     char text[512];
     size_t len = 0;
@@ -146,6 +148,7 @@ static void cmd_find(hv_service *svc, hv_user *from, int argc, char **argv, void
  * follows from the JOINED hook). Words are joined, so "JOIN self harm" works. */
 static void cmd_join(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
+    (void)arg;
     const char *to = hv_user_nick(from);
     char want[128];
     size_t len = 0;
@@ -176,6 +179,7 @@ static void cmd_join(hv_service *svc, hv_user *from, int argc, char **argv, void
 /* A newcomer gets the greeting privately, after the welcome burst. */
 static enum hv_verdict on_registered(struct hv_event *ev, void *arg)
 {
+    (void)arg;
     if (guide && cur.greeting[0] && !hv_user_is_service(ev->user))
         guide_say(hv_user_nick(ev->user), cur.greeting);
     return HV_PASS;
@@ -185,6 +189,7 @@ static enum hv_verdict on_registered(struct hv_event *ev, void *arg)
  * topic's welcome text privately. Services are left alone. */
 static enum hv_verdict on_joined(struct hv_event *ev, void *arg)
 {
+    (void)arg;
     if (!guide || hv_user_is_service(ev->user))
         return HV_PASS;
     const struct topic *t = topic_of_channel(ev->channel);
@@ -200,6 +205,7 @@ static enum hv_verdict on_joined(struct hv_event *ev, void *arg)
  * not exist yet (ev->channel NULL, ev->text its name). */
 static enum hv_verdict on_join_check(struct hv_event *ev, void *arg)
 {
+    (void)arg;
     if (ev->channel || !cur.staff_only_create || hv_user_is_oper(ev->user))
         return HV_PASS;
     snprintf(ev->reason, sizeof ev->reason, "only staff can create new channels; type /msg %s TOPICS to find "
@@ -368,6 +374,7 @@ static int topics_reload(hv_module *self, const config_setting_t *conf, char *er
  * server. */
 static void topics_shutdown(hv_module *self)
 {
+    (void)self;
     for (size_t i = 0; i < cur.n; i++) {
         hv_channel *ch = hv_channel_find(cur.v[i].channel);
         if (ch)

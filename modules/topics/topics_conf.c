@@ -3,6 +3,9 @@
  * Everything is checked before anything is kept, so a bad REHASH changes
  * nothing; the first problem is reported as "file:line: topics.x: reason",
  * the same shape the server uses for its own settings. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L     /* strdup, under plain -std=c17 too */
+#endif
 #include "topics.h"
 
 #include <stdarg.h>

@@ -8,6 +8,7 @@
  * (weak). Nothing is logged or kept. */
 #include "topics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -27,8 +27,53 @@ static bool message_hooks(struct client *u, const char *cmd, struct client *to, 
     return false;
 }
 
+/* One PRIVMSG/NOTICE/TAGMSG being relayed. */
+struct relay {
+    const char *cmd;
+    bool quiet;                       /* NOTICE and TAGMSG: never error replies */
+    bool tagmsg;                      /* only to message-tags clients, no text */
+    char *text;                       /* rewritable by hooks (IRC_LINE_MAX) */
+    struct msg_tags tags;
+    char msgid[32];
+};
+
+/* The client-only tags of the incoming line ("+a=b;+c", still escaped) into
+ * buf; -1 if they exceed the 4094 bytes a client may send. */
+static int client_only_tags(const char *tags, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (const char *p = tags; p && *p;) {
+        size_t k = strcspn(p, ";");
+        if (p[0] == '+' && k > 1) {
+            if (n + k + 1 >= len || n + k + 1 > 4094)
+                return -1;
+            if (n)
+                buf[n++] = ';';
+            memcpy(buf + n, p, k);
+            n += k;
+            buf[n] = '\0';
+        }
+        p += k;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+/* Send the sender its own message back when it asked for echo-message. */
+static void echo_back(struct client *u, struct relay *r, const char *mask, const char *target)
+{
+    if (!u->conn || !(u->conn->caps & CAP_ECHO_MESSAGE))
+        return;
+    if (r->tagmsg)
+        send_line_tags(u, &r->tags, ":%s TAGMSG %s", mask, target);
+    else
+        send_line_tags(u, &r->tags, ":%s %s %s :%s", mask, r->cmd, target, r->text);
+}
+
 /* Deliver to one channel target, possibly with a STATUSMSG prefix ("@#c"). */
-static void message_channel(struct client *u, const char *cmd, bool notice, const char *target, char *text)
+static void message_channel(struct client *u, struct relay *r, const char *target)
 {
     unsigned status_bits = 0;
     const char *name = target;
@@ -38,84 +83,109 @@ static void message_channel(struct client *u, const char *cmd, bool notice, cons
     }
     struct channel *ch = channel_find(name);
     if (!ch) {
-        if (!notice)
+        if (!r->quiet)
             send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
         return;
     }
     int err = channel_can_send(ch, u);
     if (err) {
-        if (!notice)
+        if (!r->quiet)
             send_numeric(u, err, "%s :Cannot send to channel", ch->name);
         return;
     }
-    if (!message_hooks(u, cmd, NULL, ch, text))
+    if (!r->tagmsg && !message_hooks(u, r->cmd, NULL, ch, r->text))
         return;
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
     client_mask(u, mask, sizeof mask);
-    if (status_bits)
-        send_to_channel_status(ch, u, status_bits, ":%s %s %s :%s", mask, cmd, target, text);
+    const char *shown = status_bits ? target : ch->name;
+    const struct send_opts opt = { r->tagmsg ? CAP_MESSAGE_TAGS : 0, 0, status_bits, &r->tags };
+    if (r->tagmsg)
+        send_to_channel_opts(ch, u, &opt, ":%s TAGMSG %s", mask, shown);
     else
-        send_to_channel(ch, u, ":%s %s %s :%s", mask, cmd, ch->name, text);
+        send_to_channel_opts(ch, u, &opt, ":%s %s %s :%s", mask, r->cmd, shown, r->text);
+    echo_back(u, r, mask, shown);
 }
 
 /* Deliver to one nick target (a user or a service). */
-static void message_user(struct client *u, const char *cmd, bool notice, const char *target, char *text)
+static void message_user(struct client *u, struct relay *r, const char *target)
 {
     struct client *to = user_find_nick(target);
     if (!to) {
-        if (!notice)
+        if (!r->quiet || r->tagmsg)
             send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
         return;
     }
-    if (!message_hooks(u, cmd, to, NULL, text))
+    if (!r->tagmsg && !message_hooks(u, r->cmd, to, NULL, r->text))
         return;
-    if (service_deliver(u, to, cmd, text))
+    if (!r->tagmsg && service_deliver(u, to, r->cmd, r->text))
         return;
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
-    send_line(to, ":%s %s %s :%s", client_mask(u, mask, sizeof mask), cmd, to->nick, text);
-    if (!notice && to->away)
+    client_mask(u, mask, sizeof mask);
+    if (r->tagmsg) {
+        if (to->conn && (to->conn->caps & CAP_MESSAGE_TAGS))
+            send_line_tags(to, &r->tags, ":%s TAGMSG %s", mask, to->nick);
+    } else {
+        send_line_tags(to, &r->tags, ":%s %s %s :%s", mask, r->cmd, to->nick, r->text);
+    }
+    echo_back(u, r, mask, to->nick);
+    if (!r->quiet && to->away)
         send_numeric(u, RPL_AWAY, "%s :%s", to->nick, to->away);
 }
 
-static void message_common(struct client *u, struct message *m, const char *cmd, bool notice)
+static void message_common(struct client *u, struct message *m, const char *cmd, bool quiet, bool tagmsg)
 {
     if (m->nparams < 1 || !m->params[0][0]) {
-        if (!notice)
+        if (!quiet)
             send_numeric(u, ERR_NORECIPIENT, ":No recipient given (%s)", cmd);
         return;
     }
-    if (m->nparams < 2 || !m->params[1][0]) {
-        if (!notice)
+    if (!tagmsg && (m->nparams < 2 || !m->params[1][0])) {
+        if (!quiet)
             send_numeric(u, ERR_NOTEXTTOSEND, ":No text to send");
+        return;
+    }
+    char ctags[4096];
+    if (client_only_tags(m->tags, ctags, sizeof ctags) != 0) {
+        send_numeric(u, ERR_INPUTTOOLONG, ":Input line was too long");
         return;
     }
     int ntargets = 0;
     char *save = NULL;
     for (char *t = strtok_r(m->params[0], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (++ntargets > srv.conf->max_targets) {
-            if (!notice)
+            if (!quiet)
                 send_numeric(u, ERR_TOOMANYTARGETS, "%s :Too many targets. The maximum is %d for %s.",
                              t, srv.conf->max_targets, cmd);
             break;
         }
-        /* Each target gets its own copy: a hook may rewrite it. */
+        /* Each target is its own message: own msgid, own copy a hook may rewrite. */
         char text[IRC_LINE_MAX];
-        snprintf(text, sizeof text, "%s", m->params[1]);
+        snprintf(text, sizeof text, "%s", tagmsg ? "" : m->params[1]);
+        struct relay r = { .cmd = cmd, .quiet = quiet, .tagmsg = tagmsg, .text = text };
+        r.tags.msgid = msgid_new(r.msgid, sizeof r.msgid);
+        r.tags.client_tags = ctags[0] ? ctags : NULL;
+        r.tags.server_tags = (u->umodes & UMODE_BOT) ? "bot" : NULL;
         if (*t == '#' || ((*t == '@' || *t == '+') && strchr(t, '#')))
-            message_channel(u, cmd, notice, t, text);
+            message_channel(u, &r, t);
         else
-            message_user(u, cmd, notice, t, text);
+            message_user(u, &r, t);
     }
 }
 
 void cmd_privmsg(struct client *u, struct message *m)
 {
-    message_common(u, m, "PRIVMSG", false);
+    message_common(u, m, "PRIVMSG", false, false);
 }
 
 void cmd_notice(struct client *u, struct message *m)
 {
-    message_common(u, m, "NOTICE", true);
+    message_common(u, m, "NOTICE", true, false);
+}
+
+/* TAGMSG <target>: tags only, relayed to clients with message-tags. */
+void cmd_tagmsg(struct client *u, struct message *m)
+{
+    message_common(u, m, "TAGMSG", true, true);
 }
 
 void message_send_as(struct client *from, const char *cmd, const char *target, const char *text)

@@ -15,33 +15,6 @@ void cmd_pass(struct client *u, struct message *m)
     c->pass = strdup(m->params[0]);
 }
 
-/* Answer "CAP" with an empty capability set (issue: IRCv3 brings the rest),
- * and hold registration while a client negotiates, as the spec requires. */
-void cmd_cap_minimal(struct client *u, struct message *m)
-{
-    struct conn *c = u->conn;
-    const char *sub = m->params[0];
-    const char *me = client_target(u);
-    if (!strcasecmp(sub, "LS")) {
-        if (c->state == STATE_UNREG)
-            c->cap_negotiating = true;
-        send_line(u, ":%s CAP %s LS :", srv.name, me);
-    } else if (!strcasecmp(sub, "LIST")) {
-        send_line(u, ":%s CAP %s LIST :", srv.name, me);
-    } else if (!strcasecmp(sub, "REQ")) {
-        if (c->state == STATE_UNREG)
-            c->cap_negotiating = true;
-        send_line(u, ":%s CAP %s NAK :%s", srv.name, me, m->nparams > 1 ? m->params[1] : "");
-    } else if (!strcasecmp(sub, "END")) {
-        if (c->state == STATE_UNREG && c->cap_negotiating) {
-            c->cap_negotiating = false;
-            registration_try_complete(u);
-        }
-    } else {
-        send_numeric(u, 410, "%s :Invalid CAP command", sub);
-    }
-}
-
 /* NICK: validate, check for collisions, then set (or change) the nick. */
 void cmd_nick(struct client *u, struct message *m)
 {

@@ -16,7 +16,7 @@
 static struct command commands[] = {
     { "ADMIN",    0, 0,               { [R] = cmd_admin }, 0 },
     { "AWAY",     0, 0,               { [R] = cmd_away }, 0 },
-    { "CAP",      1, CMDF_NOFLOOD,    { [U] = cmd_cap_minimal, [R] = cmd_cap_minimal }, 0 },
+    { "CAP",      1, CMDF_NOFLOOD,    { [U] = cmd_cap, [R] = cmd_cap }, 0 },
     { "DIE",      0, 0,               { [R] = cmd_die }, 0 },
     { "HELP",     0, 0,               { [R] = cmd_help }, 0 },
     { "INFO",     0, 0,               { [R] = cmd_info }, 0 },
@@ -40,6 +40,7 @@ static struct command commands[] = {
     { "PRIVMSG",  0, CMDF_IDLE_RESET, { [R] = cmd_privmsg }, 0 },
     { "QUIT",     0, 0,               { [U] = cmd_quit, [R] = cmd_quit }, 0 },
     { "REHASH",   0, 0,               { [R] = cmd_rehash }, 0 },
+    { "TAGMSG",   1, CMDF_IDLE_RESET, { [R] = cmd_tagmsg }, 0 },
     { "TIME",     0, 0,               { [R] = cmd_time }, 0 },
     { "TOPIC",    1, 0,               { [R] = cmd_topic }, 0 },
     { "USER",     4, 0,               { [U] = cmd_user, [R] = cmd_already_registered }, 0 },
@@ -87,7 +88,8 @@ void cmd_already_registered(struct client *src, struct message *m)
     send_numeric(src, ERR_ALREADYREGISTERED, ":You may not reregister");
 }
 
-void command_dispatch(struct conn *c, struct message *m)
+/* Find and run the handler for m in c's state, with the table's checks. */
+static void dispatch(struct conn *c, struct message *m)
 {
     struct client *src = c->client;
     struct command *cmd = command_find(m->command);
@@ -114,4 +116,18 @@ void command_dispatch(struct conn *c, struct message *m)
         c->last_active = time(NULL);
     cmd->uses++;
     h(src, m);
+}
+
+void command_dispatch(struct conn *c, struct message *m)
+{
+    /* labeled-response: everything this command sends back is labeled. */
+    char label[65];
+    if ((c->caps & CAP_LABELED_RESPONSE) && m->tags && tags_get(m->tags, "label", label, sizeof label) &&
+        label[0] && !strpbrk(label, " ;\\\r\n")) {
+        label_begin(c, label);
+        dispatch(c, m);
+        label_end();
+        return;
+    }
+    dispatch(c, m);
 }
