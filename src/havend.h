@@ -107,6 +107,7 @@ struct client {
     char *away;                   /* NULL when not away */
     char *oper_name;              /* operator block name, when opered */
     unsigned oper_privs;          /* OPRIV_* bits */
+    char *account;                /* account (oper/staff block name) once logged in, else NULL */
     const char *server_name;      /* the server this user is on */
     struct conn *conn;            /* NULL for remote users */
 
@@ -145,6 +146,7 @@ struct conn {
     char *pass;                   /* PASS argument until registration */
     char sent_user[USER_MAX + 1]; /* what the client sent; kept only until registration */
     char sent_real[REAL_MAX + 1];
+    struct sasl_session *sasl;    /* AUTHENTICATE state (commands/sasl.c), NULL until used */
 
     /* Liveness. */
     time_t connected_at, last_recv, last_active, ping_sent_at;
@@ -176,6 +178,7 @@ enum {
     CMODE_PRIVATE    = 1u << 5,  /* p */
     CMODE_KEY        = 1u << 6,  /* k (key in channel.key) */
     CMODE_LIMIT      = 1u << 7,  /* l (limit in channel.limit) */
+    CMODE_OPERONLY   = 1u << 8,  /* O: only operators (staff) may join; only they may set it */
 };
 
 /* Membership status bits, highest first. */
@@ -314,6 +317,9 @@ void bantoken_shutdown(void);
 SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen);
 /* Make sure a self-signed cert/key pair exists at the given paths. */
 int tls_ensure_selfsigned(const char *cert, const char *key, const char *cn, char *err, size_t errlen);
+/* SHA-256 of c's TLS client certificate as 64 lowercase hex digits; false
+ * when c is not TLS or sent no certificate. */
+bool tls_client_certfp(struct conn *c, char out[65]);
 
 /* ---------------------------------------------------------------- proto/send.c */
 
@@ -323,6 +329,7 @@ struct msg_tags {
     const char *msgid;            /* msgid=<id>, to message-tags clients */
     const char *client_tags;      /* "+a=b;+c" relayed to message-tags clients */
     const char *server_tags;      /* e.g. "bot", to message-tags clients */
+    const char *account;          /* the sender's account: account=<name>, to account-tag clients */
 };
 
 /* Who gets a fanned-out line: members with all of need_caps and none of
@@ -508,6 +515,20 @@ void cmd_help(struct client *, struct message *);
 /* Welcome-time helpers used by registration. */
 void send_motd(struct client *to);
 void send_lusers(struct client *to);
+/* sasl.c */
+void cmd_authenticate(struct client *, struct message *);
+/* Set (or change) u's account: RPL_LOGGEDIN, and ACCOUNT to account-notify
+ * clients sharing a channel once registered. */
+void account_login(struct client *u, const char *name);
+/* Registration completes while SASL is in progress: abort it (906). */
+void sasl_registration_abort(struct client *u);
+void sasl_conn_free(struct conn *c);
+bool sasl_available(void);
+const char *sasl_mechanisms(void);
+/* cap.c: around REHASH, tell cap-notify clients which capabilities became
+ * available (CAP NEW, also for a changed value) or unavailable (CAP DEL). */
+void cap_notify_prepare(void);
+void cap_notify_commit(void);
 /* oper.c */
 void cmd_oper(struct client *, struct message *);
 void cmd_kill(struct client *, struct message *);

@@ -178,6 +178,10 @@ void hv_send_server_notice(hv_user *to, const char *fmt, ...) __attribute__((for
 /* A NOTICE / PRIVMSG from a service to a user or a channel name. */
 void hv_service_notice(hv_service *svc, const char *target, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void hv_service_privmsg(hv_service *svc, const char *target, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Deliver a PRIVMSG from one user to another as sent by `from`, without
+ * running the message hooks (e.g. a message a module held back until the
+ * recipient agreed to it). */
+void hv_deliver_privmsg(hv_user *from, hv_user *to, const char *text);
 
 /* ------------------------------------------------------------ client commands */
 
@@ -212,6 +216,11 @@ void hv_motd_set_extra(hv_module *self, const char *text);
 
 const char *hv_server_name(void);
 const char *hv_network_name(void);
+/* The directory of the config file in force (absolute), for files a
+ * module's settings name relative to it. */
+const char *hv_config_dir(void);
+/* The longest nick allowed (limits.nicklen, advertised as NICKLEN). */
+int hv_nicklen(void);
 /* Logs with the module's name; never pass addresses or message text. */
 void hv_log(hv_module *self, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 enum { HV_LOG_ERROR = 0, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };

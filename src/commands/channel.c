@@ -172,6 +172,10 @@ static void join_one(struct client *u, const char *name, const char *key)
     }
 
     unsigned status = 0;
+    if (ch && (ch->modes & CMODE_OPERONLY) && !(u->umodes & UMODE_OPER)) {
+        send_numeric(u, ERR_OPERONLYCHAN, "%s :Cannot join channel (+O)", ch->name);
+        return;
+    }
     if (ch) {
         if ((ch->modes & CMODE_INVITEONLY) && !channel_is_invited(ch, u) && !channel_is_invexed(ch, u)) {
             send_numeric(u, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i)", ch->name);

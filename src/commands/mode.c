@@ -27,7 +27,7 @@
 /* Known channel modes: lists b e I, parameter modes k l o v, flags. */
 bool mode_chan_known(char letter)
 {
-    return letter != '\0' && strchr("beIklovimntsp", letter) != NULL;
+    return letter != '\0' && strchr("beIklovimntspO", letter) != NULL;
 }
 
 /* Which letters consume a parameter in which direction (see mode.h). */
@@ -245,6 +245,7 @@ static unsigned flag_bit(char letter)
     case 't': return CMODE_TOPICLOCK;
     case 's': return CMODE_SECRET;
     case 'p': return CMODE_PRIVATE;
+    case 'O': return CMODE_OPERONLY;
     default:  return 0;
     }
 }
@@ -282,6 +283,10 @@ static bool apply_chan_change(struct client *u, struct channel *ch, const struct
     *param = NULL;
 
     if (bit) {
+        if (bit == CMODE_OPERONLY && u && !(u->umodes & UMODE_OPER)) {
+            send_numeric(u, ERR_NOPRIVILEGES, ":Permission Denied- only IRC operators may set +O");
+            return false;
+        }
         if (add == !!(ch->modes & bit))
             return false;
         ch->modes = add ? ch->modes | bit : ch->modes & ~bit;

@@ -100,7 +100,7 @@ static void send_welcome(struct client *u)
     send_numeric(u, RPL_YOURHOST, ":Your host is %s, running version havend-%s", srv.name, HAVEND_VERSION);
     send_numeric(u, RPL_CREATED, ":This server was created %s", srv.created);
     char letters[32];
-    send_numeric(u, RPL_MYINFO, "%s havend-%s %s beIiklmnopstv beIklov", srv.name, HAVEND_VERSION,
+    send_numeric(u, RPL_MYINFO, "%s havend-%s %s ObeIiklmnopstv beIklov", srv.name, HAVEND_VERSION,
                  umode_letters(letters, sizeof letters));
     send_isupport(u);
     send_lusers(u);

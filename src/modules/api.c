@@ -134,6 +134,30 @@ void hv_send_server_notice(hv_user *to, const char *fmt, ...)
 const char *hv_server_name(void) { return srv.name; }
 const char *hv_network_name(void) { return srv.conf->network; }
 
+int hv_nicklen(void) { return srv.conf->nicklen; }
+
+/* The config file's directory: its absolute path up to the last '/'. */
+const char *hv_config_dir(void)
+{
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "%s", srv.conf && srv.conf->path ? srv.conf->path : ".");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    return dir;
+}
+
+/* A held-back message finally delivered: straight to the recipient (or the
+ * service it is addressed to), no hooks. */
+void hv_deliver_privmsg(hv_user *from, hv_user *to, const char *text)
+{
+    if (!from || !to || !text || !*text)
+        return;
+    if (service_deliver(from, to, "PRIVMSG", text))
+        return;
+    message_send_as(from, "PRIVMSG", to->nick, text);
+}
+
 int hv_umode_register(hv_module *self, char letter, bool default_on)
 {
     return umode_register(letter, default_on, self) ? 0 : -1;

@@ -17,7 +17,7 @@ void send_isupport(struct client *c)
     snprintf(tok[n++], sizeof tok[0], "AWAYLEN=%d", cf->awaylen);
     snprintf(tok[n++], sizeof tok[0], "CASEMAPPING=rfc1459");
     snprintf(tok[n++], sizeof tok[0], "CHANLIMIT=#:%d", cf->max_channels);
-    snprintf(tok[n++], sizeof tok[0], "CHANMODES=beI,k,l,imnpst");
+    snprintf(tok[n++], sizeof tok[0], "CHANMODES=beI,k,l,Oimnpst");
     snprintf(tok[n++], sizeof tok[0], "CHANNELLEN=%d", cf->channellen);
     snprintf(tok[n++], sizeof tok[0], "CHANTYPES=#");
     snprintf(tok[n++], sizeof tok[0], "ELIST=CMNTU");

@@ -260,7 +260,7 @@ const char *channel_status_prefix(unsigned status, bool multi, char *buf)
 void channel_mode_string(const struct channel *ch, bool show_params, char *buf, size_t len)
 {
     static const struct { unsigned bit; char letter; } order[] = {
-        { CMODE_INVITEONLY, 'i' }, { CMODE_KEY, 'k' }, { CMODE_LIMIT, 'l' },
+        { CMODE_OPERONLY, 'O' }, { CMODE_INVITEONLY, 'i' }, { CMODE_KEY, 'k' }, { CMODE_LIMIT, 'l' },
         { CMODE_MODERATED, 'm' }, { CMODE_NOEXTERNAL, 'n' }, { CMODE_PRIVATE, 'p' },
         { CMODE_SECRET, 's' }, { CMODE_TOPICLOCK, 't' },
     };
