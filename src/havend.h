@@ -117,6 +117,7 @@ struct client {
     uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
     bool registered;
     struct hv_service *service;   /* set for service pseudo-clients (conn == NULL) */
+    struct monitor_list *monitor; /* MONITOR targets (commands/monitor.c), NULL when none */
     char ban_token[BAN_TOKEN_LEN + 1]; /* keyed hash of the address ("" for services) */
 };
 
@@ -398,6 +399,12 @@ struct client *user_find_uid(const char *uid);
 struct client *client_new_local(struct conn *c);
 /* Make the nick live in the nick table (or change it). */
 void user_set_nick(struct client *u, const char *nick);
+/* A fresh UID and public host for a local user (see state/vanish.c). */
+void user_new_identity(struct client *u);
+/* Panic-hide: the user leaves every channel as if they quit (others see
+ * QUIT quit_text), then continues unannounced under a new identity and nick.
+ * 0, or -1 if u is not a registered local user. */
+int user_vanish(struct client *u, const char *quit_text);
 /* Validate and change a nick: silently before registration, else announced
  * (NICK to common channels and self) with WHOWAS and the NICK_CHANGED hook.
  * -1 if invalid or in use. */
@@ -441,6 +448,8 @@ typedef void (*cmd_handler)(struct client *src, struct message *m);
 enum {
     CMDF_NOFLOOD = 1u << 0,      /* does not consume flood tokens */
     CMDF_IDLE_RESET = 1u << 1,   /* resets the WHOIS idle time */
+    CMDF_UTF8 = 1u << 2,         /* UTF8ONLY: parameters must be UTF-8 (rejected or repaired) */
+    CMDF_UTF8_STRICT = 1u << 3,  /* UTF8ONLY: parameters must be UTF-8 (always rejected) */
 };
 
 struct command {
@@ -475,6 +484,7 @@ void registration_try_complete(struct client *u);
 void cmd_privmsg(struct client *, struct message *);
 void cmd_notice(struct client *, struct message *);
 void cmd_tagmsg(struct client *, struct message *);
+void cmd_redact(struct client *, struct message *);   /* commands/redact.c */
 void cmd_away(struct client *, struct message *);
 /* A PRIVMSG/NOTICE from `from` to a nick or channel, without checks or
  * hooks (services, server-side senders). */
@@ -535,6 +545,38 @@ void cmd_kill(struct client *, struct message *);
 void cmd_wallops(struct client *, struct message *);
 void cmd_rehash(struct client *, struct message *);
 void cmd_die(struct client *, struct message *);
+
+/* ---------------------------------------------------------------- IRCv3 extras */
+/* proto/replies.c: "FAIL|WARN|NOTE <command> <code> [<context>] :<description>"
+ * from the server (standard-replies). context may be NULL. */
+void send_standard_reply(struct client *to, const char *type, const char *command, const char *code,
+                         const char *context, const char *description);
+/* proto/utf8.c: UTF8ONLY for a command flagged CMDF_UTF8[_STRICT]; false when
+ * the command must not run (rejected). May repoint m->params into scratch. */
+bool utf8_filter_params(struct client *u, const struct command *cmd, struct message *m, char *scratch,
+                        size_t scratch_len);
+/* commands/monitor.c: MONITOR, and the notifications its watchers get. */
+void cmd_monitor(struct client *, struct message *);
+void monitor_signon(struct client *u);          /* u is now online under u->nick */
+void monitor_signoff(const char *nick);         /* nobody is online as nick any more */
+void monitor_clear(struct client *u);           /* forget u's own MONITOR list */
+/* commands/whox.c: WHO flags ("H*B@+") and WHOX (354) replies. */
+struct whox_req {
+    char fields[16];              /* requested letters, in the spec's order */
+    char token[4];                /* digits, "" when none */
+};
+/* Parse "%<fields>[,<token>]" from a WHO options word; false when it has none. */
+bool whox_parse(const char *opts, struct whox_req *x);
+const char *who_flags(const struct client *to, const struct client *u, unsigned status, char *buf, size_t len);
+void whox_reply(struct client *to, const struct whox_req *x, const char *chan, struct client *u, unsigned status);
+/* commands/ircv3.c: SETNAME, and the away-notify / invite-notify fan-outs. */
+void cmd_setname(struct client *, struct message *);
+void away_notify_change(struct client *u);      /* u->away was set, changed or cleared */
+void away_notify_join(struct client *u, struct channel *ch);
+void invite_notify(struct client *inviter, struct client *target, struct channel *ch);
+/* state/user.c: change u's public user@host, announcing CHGHOST to members
+ * with the chghost cap and QUIT+JOIN(+MODE) to the others. -1 if invalid. */
+int user_change_host(struct client *u, const char *user, const char *host);
 
 /* ---------------------------------------------------------------- main.c */
 /* Load and apply the config at srv.conf_path; on error keep the old one and

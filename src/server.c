@@ -77,6 +77,7 @@ int server_rehash(char *err, size_t errlen)
         config_free(fresh);
         return -1;
     }
+    cap_notify_prepare();   /* what sasl/sts offered before, for CAP NEW/DEL */
     if (bantoken_init(fresh, err, errlen) != 0 || modules_check(fresh, err, errlen) != 0 ||
         listeners_apply(fresh, err, errlen) != 0) {
         config_free(fresh);
@@ -93,6 +94,7 @@ int server_rehash(char *err, size_t errlen)
      * rest of the config is in force then, and the reason is reported. */
     int rc = modules_apply(fresh, err, errlen);
     config_free(old);
+    cap_notify_commit();
     log_msg(LOG_INFO, "configuration reloaded%s", rc ? " (a module reported a problem)" : "");
     return rc;
 }

@@ -79,6 +79,12 @@ enum hv_hook {
      * too, before the service sees them. */
     HV_HOOK_CHANNEL_MESSAGE,
     HV_HOOK_PRIVATE_MESSAGE,
+    /* A client sent REDACT <target> <msgid> [reason] (IRCv3
+     * draft/message-redaction): ev->text is the msgid, ev->channel or
+     * ev->target the target, ev->reason the reason. The core refuses unless
+     * a hook that knows the message (its author's record, staff rights)
+     * sets ev->approve. */
+    HV_HOOK_REDACT_REQUEST,
     HV_HOOK_COUNT
 };
 
@@ -96,6 +102,10 @@ struct hv_event {
     char *text;                         /* see each hook; rewritable where said */
     size_t text_cap;                    /* bytes available at text (incl. NUL) */
     const char *old_nick;
+    /* CHANNEL_MESSAGE / PRIVATE_MESSAGE: the id the message will carry
+     * (IRCv3 msgid), e.g. to redact it later. */
+    const char *msgid;
+    bool approve;                       /* REDACT_REQUEST: a hook allows it */
     /* A blocking hook may set a reason; the core sends it to the user as a
      * NOTICE from the server (or the numeric the action calls for). */
     char reason[256];
@@ -129,8 +139,23 @@ time_t hv_user_signon(const hv_user *u);
 /* Change a user's nick, announcing it as a NICK from them (or silently
  * before registration completes). Returns 0, or -1 if invalid or in use. */
 int hv_user_set_nick(hv_user *u, const char *nick);
+/* Change a user's public username and host (e.g. a virtual host). Clients
+ * with the chghost capability see CHGHOST; others in common channels see
+ * the user QUIT and JOIN again (with their channel status). Returns 0, or
+ * -1 if a value is invalid (username: printable, no '!' '@' or space, at
+ * most 16 bytes; host: letters, digits and . - : _ /, at most 64 bytes). */
+int hv_user_set_host(hv_user *u, const char *user, const char *host);
 /* Disconnect a local user with an ERROR and a QUIT reason. */
 void hv_user_disconnect(hv_user *u, const char *reason);
+/* Panic-hide: everyone else sees u QUIT with quit_text; u leaves every
+ * channel and continues under a fresh UID, cloak and nick (chosen by the
+ * NICK_REQUEST hooks, e.g. a pseudonym module), announced to nobody.
+ * Returns 0, or -1 if u is not a registered local user. */
+int hv_user_vanish(hv_user *u, const char *quit_text);
+/* Retract a message u sent to target (a channel or nick) by its msgid:
+ * IRCv3 draft/message-redaction REDACT to every recipient that negotiated
+ * it (channel members now, or the nick). */
+void hv_send_redact(hv_user *u, const char *target, const char *msgid);
 
 /* A user mode owned by this module (letters the core uses are refused).
  * Users may set and unset it with MODE; default_on sets it at registration.
@@ -192,6 +217,10 @@ typedef void (*hv_command_fn)(hv_user *u, int argc, char **argv, void *arg);
  * separated by '\n'. Fails (-1) if the name exists. */
 int hv_command_add(hv_module *self, const char *name, int min_params, hv_command_fn fn, void *arg,
                    const char *help);
+/* Mark a module command urgent: it is run at once even when the client is
+ * being flood-limited (queued lines before it are then dropped), e.g. a
+ * panic button. Returns 0 or -1 if no such module command. */
+int hv_command_set_urgent(hv_module *self, const char *name);
 
 /* ------------------------------------------------------------ services */
 

@@ -96,10 +96,10 @@ static bool ctcp_forbidden(const char *text, char *what, size_t len)
         return false;
     if (p == text && strncasecmp(text + 1, "ACTION", 6) == 0 &&
         (text[7] == ' ' || text[7] == '\1' || text[7] == '\0')) {
+        /* Text after the ACTION is harmless unless it opens another CTCP. */
         const char *end = strchr(text + 1, '\1');
-        if (!end || end[1] == '\0')
+        if (!end || !(p = strchr(end + 1, '\1')))
             return false;
-        p = end;
     }
     size_t n = 0;
     for (const char *s = p + 1; *s && n + 1 < len && n < 16; s++) {

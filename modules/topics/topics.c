@@ -67,7 +67,7 @@ static void guide_say(const char *to, const char *text)
                 if (p[sp] == ' ')
                     len = sp;
                 else
-                    while (len > 0 && ((unsigned char)p[len] & 0xC0) == 0x80)
+                    while (len > 1 && ((unsigned char)p[len] & 0xC0) == 0x80)
                         len--;
             }
             hv_service_notice(guide, to, "%.*s", (int)len, p);
@@ -145,7 +145,8 @@ static void cmd_find(hv_service *svc, hv_user *from, int argc, char **argv, void
 }
 
 /* JOIN <topic>: put the person into the topic's channel (its welcome text
- * follows from the JOINED hook). Words are joined, so "JOIN self harm" works. */
+ * follows from the JOINED hook). A name's words are joined, so "JOIN self
+ * harm" works; a channel is taken as the one word. */
 static void cmd_join(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     (void)arg;
@@ -153,7 +154,7 @@ static void cmd_join(hv_service *svc, hv_user *from, int argc, char **argv, void
     char want[128];
     size_t len = 0;
     want[0] = '\0';
-    for (int i = 1; i < argc && len + 1 < sizeof want; i++)
+    for (int i = 1; i < argc && len + 1 < sizeof want && (i == 1 || argv[1][0] != '#'); i++)
         len += (size_t)snprintf(want + len, sizeof want - len, "%s%s", i > 1 ? "-" : "", argv[i]);
     const struct topic *t = topic_lookup(want);
     if (!t) {

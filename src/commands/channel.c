@@ -81,6 +81,7 @@ static void send_topic(struct client *u, struct channel *ch)
 void channel_send_names(struct client *to, struct channel *ch)
 {
     bool member = channel_membership(ch, to) != NULL;
+    unsigned caps = to->conn ? to->conn->caps : 0;
     char sym = (ch->modes & CMODE_SECRET) ? '@' : (ch->modes & CMODE_PRIVATE) ? '*' : '=';
     const char *server = srv.conf && srv.conf->server_name ? srv.conf->server_name : "";
     /* ":server 353 nick = #chan :" plus CRLF */
@@ -93,17 +94,21 @@ void channel_send_names(struct client *to, struct channel *ch)
         const struct membership *ms = ch->members[i];
         if (!member && (ms->client->umodes & UMODE_INVISIBLE))
             continue;
-        char pfx[4];
-        channel_status_prefix(ms->status, false, pfx);
-        size_t add = strlen(pfx) + strlen(ms->client->nick);
+        /* multi-prefix: every status ("@+"); userhost-in-names: the public mask. */
+        char pfx[4], item[NICK_MAX + USER_MAX + HOST_MAX + 8];
+        channel_status_prefix(ms->status, caps & CAP_MULTI_PREFIX, pfx);
+        if (caps & CAP_USERHOST_IN_NAMES)
+            snprintf(item, sizeof item, "%s%s!%s@%s", pfx, ms->client->nick, ms->client->user, ms->client->host);
+        else
+            snprintf(item, sizeof item, "%s%s", pfx, ms->client->nick);
+        size_t add = strlen(item);
         if (len > 0 && len + 1 + add > budget) {
             send_numeric(to, RPL_NAMREPLY, "%c %s :%s", sym, ch->name, line);
             if (gone(to))
                 return;
             len = 0;
         }
-        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s%s", len ? " " : "",
-                                pfx, ms->client->nick);
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", len ? " " : "", item);
     }
     if (len > 0) {
         send_numeric(to, RPL_NAMREPLY, "%c %s :%s", sym, ch->name, line);
@@ -220,8 +225,15 @@ void channel_join(struct client *u, struct channel *ch, unsigned status)
     channel_add_member(ch, u, status);
     channel_clear_invite(ch, u);
 
+    /* extended-join: members with the cap also get the account and the
+     * (public) realname; everyone else the plain JOIN. */
     char who[NICK_MAX + USER_MAX + HOST_MAX + 3];
-    send_to_channel(ch, NULL, ":%s JOIN %s", client_mask(u, who, sizeof who), ch->name);
+    client_mask(u, who, sizeof who);
+    const struct msg_tags jt = { .account = u->account };
+    const struct send_opts ext = { CAP_EXTENDED_JOIN, 0, 0, &jt }, plain = { 0, CAP_EXTENDED_JOIN, 0, &jt };
+    send_to_channel_opts(ch, NULL, &ext, ":%s JOIN %s %s :%s", who, ch->name, u->account ? u->account : "*",
+                         u->realname);
+    send_to_channel_opts(ch, NULL, &plain, ":%s JOIN %s", who, ch->name);
     if (gone(u))
         return;
     if (ch->topic) {
@@ -229,7 +241,9 @@ void channel_join(struct client *u, struct channel *ch, unsigned status)
         if (gone(u))
             return;
     }
-    channel_send_names(u, ch);
+    away_notify_join(u, ch);
+    if (!u->conn || !(u->conn->caps & CAP_NO_IMPLICIT_NAMES))
+        channel_send_names(u, ch);
     hooks_notify(HV_HOOK_JOINED, u, NULL, ch, NULL, NULL);
 }
 
@@ -519,6 +533,7 @@ void cmd_invite(struct client *u, struct message *m)
         char who[NICK_MAX + USER_MAX + HOST_MAX + 3];
         send_line(t, ":%s INVITE %s %s", client_mask(u, who, sizeof who), t->nick, ch->name);
     }
+    invite_notify(u, t, ch);
 }
 
 /* KICK #chan nick[,nick] [reason]: ops remove members; the reason defaults

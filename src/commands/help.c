@@ -26,6 +26,10 @@ struct help_topic {
 /* Built-in topics, one per core command. */
 static const struct help_topic builtin[] = {
     {"ADMIN", "ADMIN [<server>]\nShows the administrative contact information of the server."},
+    {"AUTHENTICATE", "AUTHENTICATE <mechanism> | <base64 data> | + | *\n"
+                     "Logs you in to an account with SASL (needs CAP REQ :sasl first). Mechanisms: PLAIN (account "
+                     "name and password) and EXTERNAL (a TLS client certificate whose fingerprint staff configured).\n"
+                     "AUTHENTICATE * aborts."},
     {"AWAY", "AWAY [:<message>]\nMarks you as away with the given message, or back when no message is given.\n"
              "Others see the message in WHOIS and when they message you."},
     {"CAP", "CAP LS [302] | CAP LIST | CAP REQ :<caps> | CAP END\n"

@@ -6,6 +6,7 @@
 #include "havend.h"
 #include "modules/module.h"
 #include "proto/numeric.h"
+#include "proto/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,13 +14,14 @@
 
 /* Run the message hooks; false (and the reason told to the sender) when a
  * hook blocked. `text` may be rewritten in place (cap IRC_LINE_MAX). */
-static bool message_hooks(struct client *u, const char *cmd, struct client *to, struct channel *ch, char *text)
+static bool message_hooks(struct client *u, const char *cmd, struct client *to, struct channel *ch, char *text,
+                          const char *msgid)
 {
     enum hv_hook type = ch ? HV_HOOK_CHANNEL_MESSAGE : HV_HOOK_PRIVATE_MESSAGE;
     if (!hooks_any(type))
         return true;
     struct hv_event ev = { .type = type, .user = u, .target = to, .channel = ch, .command = cmd,
-                           .text = text, .text_cap = IRC_LINE_MAX };
+                           .text = text, .text_cap = IRC_LINE_MAX, .msgid = msgid };
     if (hooks_run(&ev) == HV_PASS)
         return text[0] != '\0';
     if (ev.reason[0])
@@ -93,7 +95,7 @@ static void message_channel(struct client *u, struct relay *r, const char *targe
             send_numeric(u, err, "%s :Cannot send to channel", ch->name);
         return;
     }
-    if (!r->tagmsg && !message_hooks(u, r->cmd, NULL, ch, r->text))
+    if (!r->tagmsg && !message_hooks(u, r->cmd, NULL, ch, r->text, r->tags.msgid))
         return;
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
     client_mask(u, mask, sizeof mask);
@@ -115,7 +117,7 @@ static void message_user(struct client *u, struct relay *r, const char *target)
             send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
         return;
     }
-    if (!r->tagmsg && !message_hooks(u, r->cmd, to, NULL, r->text))
+    if (!r->tagmsg && !message_hooks(u, r->cmd, to, NULL, r->text, r->tags.msgid))
         return;
     if (!r->tagmsg && service_deliver(u, to, r->cmd, r->text))
         return;
@@ -165,6 +167,7 @@ static void message_common(struct client *u, struct message *m, const char *cmd,
         r.tags.msgid = msgid_new(r.msgid, sizeof r.msgid);
         r.tags.client_tags = ctags[0] ? ctags : NULL;
         r.tags.server_tags = (u->umodes & UMODE_BOT) ? "bot" : NULL;
+        r.tags.account = u->account;
         if (*t == '#' || ((*t == '@' || *t == '+') && strchr(t, '#')))
             message_channel(u, &r, t);
         else
@@ -203,16 +206,21 @@ void message_send_as(struct client *from, const char *cmd, const char *target, c
         send_line(to, ":%s %s %s :%s", mask, cmd, to->nick, text);
 }
 
+/* AWAY [:message]: set or clear; members with away-notify are told. */
 void cmd_away(struct client *u, struct message *m)
 {
+    bool was_away = u->away != NULL;
     free(u->away);
     u->away = NULL;
     if (m->nparams < 1 || !m->params[0][0]) {
         send_numeric(u, RPL_UNAWAY, ":You are no longer marked as being away");
+        if (was_away)
+            away_notify_change(u);
         return;
     }
-    u->away = strndup(m->params[0], (size_t)srv.conf->awaylen);
+    u->away = strndup(m->params[0], utf8_cut(m->params[0], strlen(m->params[0]), (size_t)srv.conf->awaylen));
     if (!u->away)
         abort();
     send_numeric(u, RPL_NOWAWAY, ":You have been marked as being away");
+    away_notify_change(u);
 }

@@ -40,6 +40,8 @@ void cmd_oper(struct client *u, struct message *m)
     }
     send_numeric(u, RPL_YOUREOPER, ":You are now an IRC operator");
     send_line(u, ":%s MODE %s :+o", u->nick, u->nick);
+    if (!u->account)
+        account_login(u, op->name);   /* the oper block is also an account */
     log_msg(LOG_INFO, "client %s is now operator %s", u->uid, op->name);
 }
 

@@ -192,16 +192,20 @@ static bool user_visible_to(const struct client *asker, const struct client *u)
 
 /* ---------------------------------------------------------------- WHO */
 
-/* Send one 352 line. chan is "*" or a channel name; status is the member's
- * status on that channel (0 when none). */
-static void who_reply(struct client *to, const char *chan, struct client *u, unsigned status)
+/* Send one 352 line, or the 354 the WHOX request x asks for. chan is "*"
+ * or a channel name; status is the member's status on that channel (0 when
+ * none). Flags: H/G, * oper, B bot, then the status prefix(es). */
+static void who_reply(struct client *to, const char *chan, struct client *u, unsigned status,
+                      const struct whox_req *x)
 {
-    char pfx[16] = "";
-    if (status)
-        channel_status_prefix(status, false, pfx);
-    send_numeric(to, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s :0 %s", chan, u->user, u->host,
-                 u->server_name ? u->server_name : me(), u->nick, u->away ? 'G' : 'H',
-                 (u->umodes & UMODE_OPER) ? "*" : "", pfx, u->realname);
+    if (x) {
+        whox_reply(to, x, chan, u, status);
+        return;
+    }
+    char flags[16];
+    send_numeric(to, RPL_WHOREPLY, "%s %s %s %s %s %s :0 %s", chan, u->user, u->host,
+                 u->server_name ? u->server_name : me(), u->nick, who_flags(to, u, status, flags, sizeof flags),
+                 u->realname);
 }
 
 /* Does a WHO mask select u? Matched against nick, user, host, realname and
@@ -216,7 +220,8 @@ static bool who_mask_matches(const char *mask, const struct client *u)
  * A channel's +i members are listed only to members; a +s/+p channel lists
  * nothing to non-members. A mask query shows +i users only to those who
  * share a channel with them, except an exact nick, which WHOIS reveals
- * anyway. "o" limits the answer to IRC operators. */
+ * anyway. "o" limits the answer to IRC operators; "%<fields>[,<token>]"
+ * asks for WHOX 354 replies (commands/whox.c). */
 void cmd_who(struct client *src, struct message *m)
 {
     const char *mask = m->nparams > 0 && m->params[0][0] ? m->params[0] : "*";
@@ -228,6 +233,8 @@ void cmd_who(struct client *src, struct message *m)
 
     char echo[200];
     safe_token(mask, echo, sizeof echo);
+    struct whox_req xr;
+    const struct whox_req *x = m->nparams > 1 && whox_parse(m->params[1], &xr) ? &xr : NULL;
 
     if (mask[0] == '#' || mask[0] == '&') {
         struct channel *ch = channel_find(mask);
@@ -244,7 +251,7 @@ void cmd_who(struct client *src, struct message *m)
                         continue;
                     if (opers_only && !(u->umodes & UMODE_OPER))
                         continue;
-                    who_reply(src, ch->name, u, ms->status);
+                    who_reply(src, ch->name, u, ms->status, x);
                 }
             }
         }
@@ -260,7 +267,7 @@ void cmd_who(struct client *src, struct message *m)
         struct client *u = user_find_nick(mask);
         if (u && u->registered) {
             if (!opers_only || (u->umodes & UMODE_OPER))
-                who_reply(src, "*", u, 0);
+                who_reply(src, "*", u, 0, x);
             send_numeric(src, RPL_ENDOFWHO, "%s :End of WHO list", echo);
             return;
         }
@@ -276,7 +283,7 @@ void cmd_who(struct client *src, struct message *m)
             continue;
         if (!who_mask_matches(mask, u))
             continue;
-        who_reply(src, "*", u, 0);
+        who_reply(src, "*", u, 0, x);
     }
     send_numeric(src, RPL_ENDOFWHO, "%s :End of WHO list", echo);
 }
@@ -328,6 +335,8 @@ static void whois_user(struct client *asker, struct client *u)
         send_numeric(asker, RPL_WHOISOPERATOR, "%s :is an IRC operator", u->nick);
     if (u->umodes & UMODE_BOT)
         send_numeric(asker, RPL_WHOISBOT, "%s :is a bot on %s", u->nick, srv.conf->network);
+    if (u->account)
+        send_numeric(asker, RPL_WHOISACCOUNT, "%s %s :is logged in as", u->nick, u->account);
     /* The ban token only to operators holding see_token (privacy). */
     if ((asker->umodes & UMODE_OPER) && (asker->oper_privs & OPRIV_SEE_TOKEN) && u->ban_token[0])
         send_numeric(asker, RPL_WHOISSPECIAL, "%s :has ban token %s", u->nick, u->ban_token);

@@ -3,6 +3,7 @@
 #include "havend.h"
 #include "modules/module.h"
 #include "proto/numeric.h"
+#include "proto/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,8 @@ void cmd_quit(struct client *u, struct message *m)
 {
     char reason[IRC_LINE_MAX];
     if (m->nparams > 0 && m->params[0][0])
-        snprintf(reason, sizeof reason, "Quit: %.*s", srv.conf->kicklen, m->params[0]);
+        snprintf(reason, sizeof reason, "Quit: %.*s",
+                 (int)utf8_cut(m->params[0], strlen(m->params[0]), (size_t)srv.conf->kicklen), m->params[0]);
     else
         snprintf(reason, sizeof reason, "Client Quit");
     conn_close(u->conn, reason);
@@ -116,6 +118,7 @@ void registration_try_complete(struct client *u)
     struct conn *c = u->conn;
     if (!c->got_nick || !c->got_user || c->cap_negotiating || c->dead)
         return;
+    sasl_registration_abort(u);
     if (srv.conf->password_hash && (!c->pass || !passwd_verify(srv.conf->password_hash, c->pass))) {
         send_numeric(u, ERR_PASSWDMISMATCH, ":Password incorrect");
         conn_close(c, "Bad Password");
@@ -148,5 +151,6 @@ void registration_try_complete(struct client *u)
         srv.max_users = srv.nusers;
     log_msg(LOG_INFO, "client %s registered", u->uid);
     send_welcome(u);
+    monitor_signon(u);
     hooks_notify(HV_HOOK_REGISTERED, u, NULL, NULL, NULL, NULL);
 }

@@ -15,35 +15,39 @@
 /* Alphabetical, so HELP lists in order. */
 static struct command commands[] = {
     { "ADMIN",    0, 0,               { [R] = cmd_admin }, 0 },
-    { "AWAY",     0, 0,               { [R] = cmd_away }, 0 },
+    { "AUTHENTICATE", 1, 0,           { [U] = cmd_authenticate, [R] = cmd_authenticate }, 0 },
+    { "AWAY",     0, CMDF_UTF8,       { [R] = cmd_away }, 0 },
     { "CAP",      1, CMDF_NOFLOOD,    { [U] = cmd_cap, [R] = cmd_cap }, 0 },
     { "DIE",      0, 0,               { [R] = cmd_die }, 0 },
     { "HELP",     0, 0,               { [R] = cmd_help }, 0 },
     { "INFO",     0, 0,               { [R] = cmd_info }, 0 },
     { "INVITE",   2, 0,               { [R] = cmd_invite }, 0 },
     { "ISON",     1, 0,               { [R] = cmd_ison }, 0 },
-    { "JOIN",     1, 0,               { [R] = cmd_join }, 0 },
-    { "KICK",     2, 0,               { [R] = cmd_kick }, 0 },
+    { "JOIN",     1, CMDF_UTF8_STRICT, { [R] = cmd_join }, 0 },
+    { "KICK",     2, CMDF_UTF8,       { [R] = cmd_kick }, 0 },
     { "KILL",     1, 0,               { [R] = cmd_kill }, 0 },
     { "LIST",     0, 0,               { [R] = cmd_list }, 0 },
     { "LUSERS",   0, 0,               { [R] = cmd_lusers }, 0 },
-    { "MODE",     1, 0,               { [R] = cmd_mode }, 0 },
+    { "MODE",     1, CMDF_UTF8_STRICT, { [R] = cmd_mode }, 0 },
+    { "MONITOR",  1, 0,               { [R] = cmd_monitor }, 0 },
     { "MOTD",     0, 0,               { [R] = cmd_motd }, 0 },
     { "NAMES",    0, 0,               { [R] = cmd_names }, 0 },
     { "NICK",     0, 0,               { [U] = cmd_nick, [R] = cmd_nick }, 0 },
-    { "NOTICE",   0, CMDF_IDLE_RESET, { [R] = cmd_notice }, 0 },
+    { "NOTICE",   0, CMDF_IDLE_RESET | CMDF_UTF8, { [R] = cmd_notice }, 0 },
     { "OPER",     2, 0,               { [R] = cmd_oper }, 0 },
-    { "PART",     1, 0,               { [R] = cmd_part }, 0 },
+    { "PART",     1, CMDF_UTF8,       { [R] = cmd_part }, 0 },
     { "PASS",     1, 0,               { [U] = cmd_pass, [R] = cmd_already_registered }, 0 },
     { "PING",     0, CMDF_NOFLOOD,    { [U] = cmd_ping, [R] = cmd_ping }, 0 },
     { "PONG",     0, CMDF_NOFLOOD,    { [U] = cmd_pong, [R] = cmd_pong }, 0 },
-    { "PRIVMSG",  0, CMDF_IDLE_RESET, { [R] = cmd_privmsg }, 0 },
-    { "QUIT",     0, 0,               { [U] = cmd_quit, [R] = cmd_quit }, 0 },
+    { "PRIVMSG",  0, CMDF_IDLE_RESET | CMDF_UTF8, { [R] = cmd_privmsg }, 0 },
+    { "QUIT",     0, CMDF_UTF8,       { [U] = cmd_quit, [R] = cmd_quit }, 0 },
+    { "REDACT",   2, 0,               { [R] = cmd_redact }, 0 },
     { "REHASH",   0, 0,               { [R] = cmd_rehash }, 0 },
+    { "SETNAME",  1, CMDF_UTF8,       { [R] = cmd_setname }, 0 },
     { "TAGMSG",   1, CMDF_IDLE_RESET, { [R] = cmd_tagmsg }, 0 },
     { "TIME",     0, 0,               { [R] = cmd_time }, 0 },
-    { "TOPIC",    1, 0,               { [R] = cmd_topic }, 0 },
-    { "USER",     4, 0,               { [U] = cmd_user, [R] = cmd_already_registered }, 0 },
+    { "TOPIC",    1, CMDF_UTF8,       { [R] = cmd_topic }, 0 },
+    { "USER",     4, CMDF_UTF8,       { [U] = cmd_user, [R] = cmd_already_registered }, 0 },
     { "USERHOST", 1, 0,               { [R] = cmd_userhost }, 0 },
     { "VERSION",  0, 0,               { [R] = cmd_version }, 0 },
     { "WALLOPS",  1, 0,               { [R] = cmd_wallops }, 0 },
@@ -112,6 +116,10 @@ static void dispatch(struct conn *c, struct message *m)
         send_numeric(src, ERR_NEEDMOREPARAMS, "%s :Not enough parameters", cmd->name);
         return;
     }
+    /* UTF8ONLY: refuse or repair text that is not UTF-8 (proto/utf8.c). */
+    char repaired[IRC_LINE_MAX * 3 + MSG_MAX_PARAMS];
+    if (!utf8_filter_params(src, cmd, m, repaired, sizeof repaired))
+        return;
     if (cmd->flags & CMDF_IDLE_RESET)
         c->last_active = time(NULL);
     cmd->uses++;

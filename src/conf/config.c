@@ -274,7 +274,7 @@ static void read_motd(struct pctx *x, const config_setting_t *s, const char *fil
 static void parse_server(struct pctx *x, config_setting_t *root)
 {
     static const char *const known[] = { "name", "sid", "description", "network", "admin",
-        "password", "motd", "state_dir", "tls_cert", "tls_key", NULL };
+        "password", "motd", "state_dir", "tls_cert", "tls_key", "sts", "sts_duration", NULL };
     struct config *c = x->conf;
     config_setting_t *g = member(x, root, "", "server", CONFIG_TYPE_GROUP, false);
     if (!g && !config_setting_get_member(root, "server"))
@@ -328,6 +328,8 @@ static void parse_server(struct pctx *x, config_setting_t *root)
             c->tls_key = NULL, oom(x);
     }
     free(motd), free(state), free(cert), free(key);
+    c->sts = take_bool(x, g, "server", "sts", false);
+    c->sts_duration = (int)take_int(x, g, "server", "sts_duration", 2592000, 0, INT_MAX);
 }
 
 /* limits { }: lengths and counts advertised in ISUPPORT. */
@@ -345,12 +347,15 @@ static void parse_limits(struct pctx *x, config_setting_t *root)
         { "max_targets", 4, 1, INT_MAX, offsetof(struct config, max_targets) },
         { "max_modes", 4, 1, INT_MAX, offsetof(struct config, max_modes) },
         { "whowas", 200, 1, 100000, offsetof(struct config, whowas_len) },
+        { "monitor", 100, 1, 10000, offsetof(struct config, monitor_max) },
     };
     const size_t n = sizeof lim / sizeof lim[0];
-    const char *known[sizeof lim / sizeof lim[0] + 1];
+    const char *known[sizeof lim / sizeof lim[0] + 3];
     for (size_t i = 0; i < n; i++)
         known[i] = lim[i].key;
-    known[n] = NULL;
+    known[n] = "utf8only";
+    known[n + 1] = "utf8only_replace";
+    known[n + 2] = NULL;
 
     config_setting_t *g = member(x, root, "", "limits", CONFIG_TYPE_GROUP, false);
     if (g)
@@ -358,6 +363,8 @@ static void parse_limits(struct pctx *x, config_setting_t *root)
     for (size_t i = 0; i < n; i++)
         *(int *)((char *)x->conf + lim[i].off) =
             (int)take_int(x, g, "limits", lim[i].key, lim[i].def, lim[i].min, lim[i].max);
+    x->conf->utf8only = take_bool(x, g, "limits", "utf8only", true);
+    x->conf->utf8only_replace = take_bool(x, g, "limits", "utf8only_replace", false);
 }
 
 /* privacy { }: what others may see of a user. */
@@ -605,7 +612,7 @@ static void parse_listens(struct pctx *x, config_setting_t *root)
 /* opers ( ): operator accounts; needs classes parsed first. */
 static void parse_opers(struct pctx *x, config_setting_t *root)
 {
-    static const char *const known[] = { "name", "password", "privileges", "class", NULL };
+    static const char *const known[] = { "name", "password", "privileges", "class", "certfp", NULL };
     static const struct { const char *name; unsigned bit; } privs[] = {
         { "kill", OPRIV_KILL }, { "rehash", OPRIV_REHASH }, { "die", OPRIV_DIE },
         { "wallops", OPRIV_WALLOPS }, { "see_address", OPRIV_SEE_ADDRESS }, { "see_token", OPRIV_SEE_TOKEN },
@@ -627,6 +634,9 @@ static void parse_opers(struct pctx *x, config_setting_t *root)
         snprintf(p, sizeof p, "opers[%d]", i);
         check_known(x, g, p, known);
         take_str(x, g, p, "name", NULL, true, chk_name, &o->name);
+        if (o->name && (o->name[0] == ':' || strcmp(o->name, "*") == 0))   /* it is also an account name */
+            perr(x, config_setting_get_member(g, "name"), sname(nb, sizeof nb, p, "name"),
+                 "must not be \"*\" or start with ':' (got \"%s\")", o->name);
         for (int j = 0; o->name && j < i; j++)
             if (c->opers[j].name && strcmp(c->opers[j].name, o->name) == 0)
                 perr(x, config_setting_get_member(g, "name"), sname(nb, sizeof nb, p, "name"),
@@ -636,6 +646,12 @@ static void parse_opers(struct pctx *x, config_setting_t *root)
         if (o->class_name && !config_find_class(c, o->class_name))
             perr(x, config_setting_get_member(g, "class"), sname(nb, sizeof nb, p, "class"),
                  "no class named \"%s\" in classes", o->class_name);
+
+        char *fp = NULL, norm[65];
+        take_str(x, g, p, "certfp", NULL, false, chk_certfp, &fp);
+        if (fp && certfp_normalize(fp, norm))
+            o->certfp = xstrdup(x, norm);
+        free(fp);
 
         config_setting_t *pl = member(x, g, p, "privileges", KIND_LIST, false);
         for (int j = 0; pl && j < config_setting_length(pl); j++) {
@@ -750,7 +766,7 @@ void config_free(struct config *c)
     free(c->classes);
     for (size_t i = 0; i < c->nopers; i++) {
         struct conf_oper *o = &c->opers[i];
-        free(o->name), free(o->password_hash), free(o->class_name);
+        free(o->name), free(o->password_hash), free(o->class_name), free(o->certfp);
     }
     free(c->opers);
     for (size_t i = 0; i < c->nmodules; i++)

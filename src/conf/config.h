@@ -53,6 +53,7 @@ struct conf_oper {
     char *password_hash;      /* "$pbkdf2-sha256$<iter>$<salt b64>$<hash b64>" */
     unsigned privs;           /* OPRIV_* */
     char *class_name;         /* NULL: keep the connection's class */
+    char *certfp;             /* SASL EXTERNAL: SHA-256 of a client certificate, 64 lowercase hex; NULL = none */
 };
 
 struct config {
@@ -70,6 +71,8 @@ struct config {
     size_t motd_len;
     char *state_dir;          /* where generated TLS keys and state live */
     char *tls_cert, *tls_key; /* default certificate for TLS listeners */
+    bool sts;                 /* advertise an IRCv3 STS policy (needs a TLS listener) */
+    int sts_duration;         /* seconds clients must keep using TLS (0 revokes the policy) */
 
     /* limits { } */
     int nicklen, channellen, topiclen, kicklen, awaylen, userlen;
@@ -78,6 +81,9 @@ struct config {
     int max_targets;          /* TARGMAX for PRIVMSG/NOTICE etc. */
     int max_modes;            /* MODES: parameter modes per MODE command */
     int whowas_len;           /* WHOWAS history */
+    int monitor_max;          /* MONITOR list entries per user (ISUPPORT MONITOR) */
+    bool utf8only;            /* UTF8ONLY: refuse (or repair) text that is not UTF-8 */
+    bool utf8only_replace;    /* repair invalid UTF-8 with U+FFFD instead of refusing it */
 
     /* privacy { } */
     bool show_sent_username;  /* false: everyone's username is `username` */

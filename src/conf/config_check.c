@@ -173,6 +173,29 @@ const char *chk_address(const char *v)
            : "must be a numeric IPv4 or IPv6 address, like 127.0.0.1 or ::";
 }
 
+/* A SHA-256 fingerprint as written by staff (any case, colons anywhere)
+ * into 64 lowercase hex digits; false when it is not one. */
+bool certfp_normalize(const char *v, char out[65])
+{
+    size_t n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p == ':')
+            continue;
+        bool hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
+        if (!hex || n == 64)
+            return false;
+        out[n++] = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+    }
+    out[n] = '\0';
+    return n == 64;
+}
+
+const char *chk_certfp(const char *v)
+{
+    char fp[65];
+    return certfp_normalize(v, fp) ? NULL : "must be a SHA-256 fingerprint: 64 hex digits, colons allowed";
+}
+
 /* ------------------------------------------------------------ pre-check
  *
  * Two libconfig 1.5 bugs make us read the file once ourselves first:

@@ -24,6 +24,9 @@ const char *chk_username(const char *v);    /* public username */
 const char *chk_realname(const char *v);    /* public realname */
 const char *chk_cloak(const char *v);       /* cloak host suffix */
 const char *chk_address(const char *v);     /* numeric IPv4/IPv6 */
+const char *chk_certfp(const char *v);      /* SHA-256 fingerprint: 64 hex digits, colons allowed */
+/* A valid certfp as 64 lowercase hex digits without colons; false if invalid. */
+bool certfp_normalize(const char *v, char out[65]);
 
 /* Read a whole file of at most max bytes into a malloc'd NUL-terminated
  * buffer. Returns 0, an errno value, or EFBIG when it is larger than max. */

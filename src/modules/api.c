@@ -27,6 +27,13 @@ int hv_user_set_nick(hv_user *u, const char *nick)
     return user_change_nick(u, nick);
 }
 
+int hv_user_set_host(hv_user *u, const char *user, const char *host)
+{
+    if (!u || u->service)
+        return -1;
+    return user_change_host(u, user, host);
+}
+
 void hv_user_disconnect(hv_user *u, const char *reason)
 {
     if (u->conn)
@@ -172,4 +179,30 @@ bool hv_user_has_umode(const hv_user *u, char letter)
 const char *hv_user_ban_token(const hv_user *u)
 {
     return u->ban_token;
+}
+
+int hv_user_vanish(hv_user *u, const char *quit_text)
+{
+    return user_vanish(u, quit_text && *quit_text ? quit_text : "Connection closed");
+}
+
+void hv_send_redact(hv_user *u, const char *target, const char *msgid)
+{
+    if (!target || !msgid || !*msgid || strpbrk(msgid, " \r\n"))
+        return;
+    char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    client_mask(u, mask, sizeof mask);
+    if (target[0] == '#') {
+        struct channel *ch = channel_find(target);
+        const struct send_opts opt = { CAP_MESSAGE_REDACTION, 0, 0, NULL };
+        if (ch)
+            send_to_channel_opts(ch, NULL, &opt, ":%s REDACT %s %s", mask, ch->name, msgid);
+        return;
+    }
+    struct client *to = user_find_nick(target);
+    if (to && to->conn && (to->conn->caps & CAP_MESSAGE_REDACTION))
+        send_line(to, ":%s REDACT %s %s", mask, to->nick, msgid);
+    /* The sender's other view of its own private message, if it asked. */
+    if (u->conn && (u->conn->caps & CAP_MESSAGE_REDACTION) && to != u)
+        send_line(u, ":%s REDACT %s %s", mask, to ? to->nick : target, msgid);
 }

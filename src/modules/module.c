@@ -55,6 +55,7 @@ struct mod_command {
     hv_command_fn fn;
     void *arg;
     hv_module *owner;
+    bool urgent;                        /* runs past flood control */
 };
 
 static hv_module *loaded;
@@ -242,6 +243,21 @@ int hv_command_add(hv_module *self, const char *name, int min_params, hv_command
     if (help)
         help_register(upper, help);
     return 0;
+}
+
+int hv_command_set_urgent(hv_module *self, const char *name)
+{
+    struct mod_command *mc = mod_commands_ready && name ? hashmap_get(&mod_commands, name) : NULL;
+    if (!mc || mc->owner != self)
+        return -1;
+    mc->urgent = true;
+    return 0;
+}
+
+bool command_is_urgent(const char *name)
+{
+    struct mod_command *mc = mod_commands_ready ? hashmap_get(&mod_commands, name) : NULL;
+    return mc && mc->urgent;
 }
 
 bool module_command_dispatch(struct client *u, struct message *m)

@@ -22,6 +22,8 @@ bool hooks_any(enum hv_hook type);
 void hooks_notify(enum hv_hook type, struct client *u, struct client *target, struct channel *ch,
                   const char *text, const char *old_nick);
 
+/* Is this (upper-case) command a module command marked urgent? */
+bool command_is_urgent(const char *name);
 /* Run a module command for a registered user; false if no such command. */
 bool module_command_dispatch(struct client *u, struct message *m);
 

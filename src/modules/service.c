@@ -53,6 +53,7 @@ hv_service *hv_service_new(hv_module *self, const char *nick, const char *realna
     u->registered = true;
     u->service = svc;
     user_set_nick(u, nick);
+    monitor_signon(u);
     svc->u = u;
     svc->owner = self;
     svc->next = services;

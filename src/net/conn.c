@@ -5,6 +5,7 @@
  * (a zero-delay event) announces the QUIT and frees it after the current
  * callback returns, so fan-out loops never see a member vanish under them. */
 #include "havend.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 #include <stdio.h>
@@ -160,6 +161,7 @@ static void conn_free(struct conn *c)
     if (c->timer)
         event_free(c->timer);
     free(c->pass);
+    sasl_conn_free(c);
     free(c->quit_reason);
     free(c);
 }
@@ -322,6 +324,37 @@ static void conn_process_line(struct conn *c, char *line, size_t len)
     }
 }
 
+/* Flood-limited, but is an urgent command (e.g. a panic button) waiting
+ * in the queue? Then drop what is queued before it, so it runs now: those
+ * lines were held back anyway, and must not go out after it. */
+static bool urgent_line_jump(struct conn *c, struct evbuffer *in)
+{
+    struct evbuffer_ptr pos;
+    evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+    for (int lines = 0; lines < 256; lines++) {
+        size_t eol_len = 0;
+        struct evbuffer_ptr eol = evbuffer_search_eol(in, &pos, &eol_len, EVBUFFER_EOL_LF);
+        if (eol.pos < 0)
+            return false;
+        char head[IRC_INPUT_MAX + 1];
+        size_t n = (size_t)(eol.pos - pos.pos);
+        if (n > IRC_INPUT_MAX)
+            n = IRC_INPUT_MAX;
+        evbuffer_copyout_from(in, &pos, head, n);
+        if (n && head[n - 1] == '\r')
+            n--;
+        head[n] = '\0';
+        struct message m;
+        if (message_parse(head, &m) == PARSE_OK && command_is_urgent(m.command)) {
+            evbuffer_drain(in, (size_t)pos.pos);
+            c->flood_tokens = 1000; /* exactly one line's worth */
+            return true;
+        }
+        evbuffer_ptr_set(in, &pos, (size_t)eol.pos + eol_len, EVBUFFER_PTR_SET);
+    }
+    return false;
+}
+
 static void conn_read_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
@@ -332,6 +365,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         return;
     c->last_recv = time(NULL);
     c->ping_sent_at = 0;
+    if (c->flood_paused && c->state == STATE_USER && urgent_line_jump(c, in)) {
+        c->flood_paused = false;
+        evtimer_del(c->timer);
+    }
 
     while (!c->dead && !c->flood_paused) {
         size_t eol_len = 0;
@@ -354,6 +391,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
             continue;
         }
         if (!flood_take(c)) {
+            if (c->state == STATE_USER && urgent_line_jump(c, in))
+                continue; /* an urgent command is now first in line */
             if (c->cls->flood_mode == FLOOD_DISCONNECT) {
                 conn_close(c, "Excess Flood");
                 return;

@@ -16,6 +16,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include <event2/bufferevent_ssl.h>
+
 /* Put OpenSSL's most recent error text after a prefix. */
 static void tls_error(char *err, size_t errlen, const char *what, const char *path)
 {
@@ -25,6 +27,13 @@ static void tls_error(char *err, size_t errlen, const char *what, const char *pa
         ERR_error_string_n(e, ossl, sizeof ossl);
     snprintf(err, errlen, "%s %s%s%s", what, path ? path : "", *ossl ? ": " : "", ossl);
     ERR_clear_error();
+}
+
+/* Accept any client certificate (or none): it is never used to trust a
+ * chain, only hashed for SASL EXTERNAL (tls_client_certfp). */
+static int accept_any_client_cert(int preverify_ok, X509_STORE_CTX *store)
+{
+    return 1;
 }
 
 SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen)
@@ -39,6 +48,11 @@ SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen
     /* TLS 1.2: forward-secret AEAD suites only. TLS 1.3 suites are all strong. */
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!MD5:!SHA1:!RC4:!3DES");
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* Ask for (never require) a client certificate, for SASL EXTERNAL. A
+     * session id context keeps session resumption working with VERIFY_PEER. */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, accept_any_client_cert);
+    static const unsigned char sid_ctx[] = "havend";
+    SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         tls_error(err, errlen, "cannot load certificate", cert);
         SSL_CTX_free(ctx);
@@ -151,4 +165,21 @@ out:
     X509_free(x);
     EVP_PKEY_free(pkey);
     return rc;
+}
+
+/* The SHA-256 fingerprint of c's client certificate (SASL EXTERNAL), as 64
+ * lowercase hex digits; only the certificate's owner is ever told it. */
+bool tls_client_certfp(struct conn *c, char out[65])
+{
+    SSL *ssl = c->tls && c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    X509 *x = ssl ? SSL_get1_peer_certificate(ssl) : NULL;
+    if (!x)
+        return false;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    bool ok = X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32;
+    X509_free(x);
+    for (unsigned i = 0; ok && i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return ok;
 }

@@ -11,10 +11,11 @@
 void send_isupport(struct client *c)
 {
     const struct config *cf = srv.conf;
-    char tok[24][96];
+    char tok[32][96];
     size_t n = 0;
 
     snprintf(tok[n++], sizeof tok[0], "AWAYLEN=%d", cf->awaylen);
+    snprintf(tok[n++], sizeof tok[0], "BOT=B");
     snprintf(tok[n++], sizeof tok[0], "CASEMAPPING=rfc1459");
     snprintf(tok[n++], sizeof tok[0], "CHANLIMIT=#:%d", cf->max_channels);
     snprintf(tok[n++], sizeof tok[0], "CHANMODES=beI,k,l,Oimnpst");
@@ -28,6 +29,7 @@ void send_isupport(struct client *c)
     snprintf(tok[n++], sizeof tok[0], "MAXLIST=beI:%d", cf->max_list);
     snprintf(tok[n++], sizeof tok[0], "MAXTARGETS=%d", cf->max_targets);
     snprintf(tok[n++], sizeof tok[0], "MODES=%d", cf->max_modes);
+    snprintf(tok[n++], sizeof tok[0], "MONITOR=%d", cf->monitor_max);
     snprintf(tok[n++], sizeof tok[0], "NETWORK=%s", cf->network);
     snprintf(tok[n++], sizeof tok[0], "NICKLEN=%d", cf->nicklen);
     snprintf(tok[n++], sizeof tok[0], "PREFIX=(ov)@+");
@@ -37,6 +39,9 @@ void send_isupport(struct client *c)
              cf->max_targets, cf->max_targets, cf->max_targets);
     snprintf(tok[n++], sizeof tok[0], "TOPICLEN=%d", cf->topiclen);
     snprintf(tok[n++], sizeof tok[0], "USERLEN=%d", cf->userlen);
+    if (cf->utf8only)
+        snprintf(tok[n++], sizeof tok[0], "UTF8ONLY");
+    snprintf(tok[n++], sizeof tok[0], "WHOX");
 
     for (size_t i = 0; i < n; i += ISUPPORT_PER_LINE) {
         char line[IRC_LINE_MAX];

@@ -5,6 +5,7 @@
  * formatted from their public fields (client_mask), never from a conn. */
 #include "havend.h"
 #include "proto/numeric.h"
+#include "proto/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,7 @@ static size_t format_line(char *buf, size_t cap, const char *fmt, va_list ap)
     if (n < 0)
         return 0;
     size_t len = (size_t)n < cap ? (size_t)n : cap - 1;
-    if (len > LINE_BODY_MAX)
-        len = LINE_BODY_MAX;
+    len = utf8_cut(buf, len, LINE_BODY_MAX);     /* never inside a UTF-8 character */
     buf[len] = '\0';
     /* A line must never carry a raw CR/LF/NUL: cut at the first one. */
     size_t cut = strcspn(buf, "\r\n");
@@ -46,15 +46,16 @@ const char *client_target(const struct client *c)
 /* ------------------------------------------------------------ one line, built once */
 
 /* A line to send: its body, and the tagged variants built lazily, one per
- * combination of the recipient's server-time and message-tags caps, so a
- * fan-out formats each variant at most once whatever the member count. */
+ * combination of the recipient's server-time, message-tags and account-tag
+ * caps, so a fan-out formats each variant at most once whatever the member
+ * count. */
 struct outline {
     char body[IRC_LINE_MAX + 64];
     size_t blen;
     const struct msg_tags *tags;
     char time[48];                      /* "time=..." once computed */
-    char *var[4];                       /* heap, built on demand */
-    size_t vlen[4];
+    char *var[8];                       /* heap, built on demand */
+    size_t vlen[8];
 };
 
 #define TAG_VARIANT_MAX (IRC_TAGS_MAX + IRC_LINE_MAX + 2)
@@ -69,7 +70,7 @@ static void outline_init(struct outline *o, const struct msg_tags *tags)
 
 static void outline_free(struct outline *o)
 {
-    for (int i = 1; i < 4; i++)
+    for (int i = 1; i < 8; i++)
         free(o->var[i]);
 }
 
@@ -89,15 +90,18 @@ static const char *outline_time(struct outline *o)
 }
 
 /* The variant of o for a connection with these caps: 0 plain, bit 0
- * server-time, bit 1 message-tags. */
+ * server-time, bit 1 message-tags, bit 2 account-tag. */
 static const char *outline_variant(struct outline *o, unsigned caps, size_t *len)
 {
-    unsigned v = ((caps & CAP_SERVER_TIME) ? 1u : 0u) | ((caps & CAP_MESSAGE_TAGS) ? 2u : 0u);
+    unsigned v = ((caps & CAP_SERVER_TIME) ? 1u : 0u) | ((caps & CAP_MESSAGE_TAGS) ? 2u : 0u) |
+                 ((caps & CAP_ACCOUNT_TAG) ? 4u : 0u);
     const struct msg_tags *t = o->tags;
     if (v & 2u) {
         if (!t || (!t->msgid && !t->client_tags && !t->server_tags))
             v &= ~2u;                   /* nothing extra to show */
     }
+    if ((v & 4u) && (!t || !t->account))
+        v &= ~4u;
     if (v == 0) {
         *len = o->blen;
         return o->body;
@@ -109,8 +113,22 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
         size_t n = 0;
         b[n++] = '@';
         /* Each piece is appended with ';' between; total bounded by the buffer. */
-        const char *parts[4] = { (v & 1u) ? outline_time(o) : NULL, NULL, NULL, NULL };
-        char idtag[96];
+        const char *parts[5] = { (v & 1u) ? outline_time(o) : NULL, NULL, NULL, NULL, NULL };
+        char idtag[96], acctag[160];
+        if (v & 4u) {
+            /* Account names have no spaces; escape what a tag value cannot hold. */
+            size_t k = (size_t)snprintf(acctag, sizeof acctag, "account=");
+            for (const char *p = t->account; *p && k + 3 < sizeof acctag; p++) {
+                if (*p == ';' || *p == '\\') {
+                    acctag[k++] = '\\';
+                    acctag[k++] = *p == ';' ? ':' : '\\';
+                } else {
+                    acctag[k++] = *p;
+                }
+            }
+            acctag[k] = '\0';
+            parts[4] = acctag;
+        }
         if (v & 2u) {
             if (t->msgid) {
                 snprintf(idtag, sizeof idtag, "msgid=%s", t->msgid);
@@ -119,7 +137,7 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
             parts[2] = t->server_tags;
             parts[3] = t->client_tags;
         }
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             if (!parts[i] || !*parts[i])
                 continue;
             size_t pl = strlen(parts[i]);
@@ -298,9 +316,7 @@ void send_numeric(struct client *to, int numeric, const char *fmt, ...)
     va_start(ap, fmt);
     size_t len = format_line(o.body + pre, sizeof o.body - (size_t)pre, fmt, ap);
     va_end(ap);
-    len += (size_t)pre;
-    if (len > LINE_BODY_MAX)
-        len = LINE_BODY_MAX;
+    len = utf8_cut(o.body, len + (size_t)pre, LINE_BODY_MAX);
     o.blen = len;
     deliver(to->conn, &o);
     outline_free(&o);

@@ -91,6 +91,25 @@ struct client *client_new_local(struct conn *c)
     return u;
 }
 
+/* Give a local user a fresh UID and public host, as if newly connected
+ * (panic-hide): nothing public links the new identity to the old one. The
+ * caller has taken the user out of the nick table and channels first. */
+void user_new_identity(struct client *u)
+{
+    if (hashmap_get(&srv.uids, u->uid) == u)
+        hashmap_remove(&srv.uids, u->uid);
+    do
+        uid_next(u->uid);
+    while (hashmap_get(&srv.uids, u->uid));
+    hashmap_put(&srv.uids, u->uid, u);
+    if (srv.conf->cloak_hosts) {
+        char label[16];
+        random_label(label, 10);
+        snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
+    }
+    u->signon = time(NULL);
+}
+
 void user_set_nick(struct client *u, const char *newnick)
 {
     char key[NICK_MAX + 1], nick[NICK_MAX + 1];
@@ -142,6 +161,10 @@ int user_change_nick(struct client *u, const char *newnick)
     send_to_common_channels(u, true, ":%s NICK :%s", mask, nick);
     whowas_add(u);
     user_set_nick(u, nick);
+    if (irc_casecmp(old, nick) != 0) {
+        monitor_signoff(old);
+        monitor_signon(u);
+    }
     hooks_notify(HV_HOOK_NICK_CHANGED, u, NULL, NULL, NULL, old);
     return 0;
 }
@@ -171,6 +194,8 @@ void user_quit(struct client *u, const char *reason)
             hashmap_remove(&srv.nicks, key);
         if (u->umodes & UMODE_OPER)
             srv.nopers--;
+        monitor_clear(u);
+        monitor_signoff(u->nick);
     }
 }
 
@@ -178,8 +203,79 @@ void user_free(struct client *u)
 {
     if (hashmap_get(&srv.uids, u->uid) == u)
         hashmap_remove(&srv.uids, u->uid);
+    monitor_clear(u);
     free(u->chans);
     free(u->away);
     free(u->oper_name);
+    free(u->account);
     free(u);
+}
+
+/* A public host a client may be shown under: 1..HOST_MAX bytes of letters,
+ * digits and . - : _ / (no ':' first, which would read as a trailing
+ * parameter). */
+static bool valid_public_host(const char *h)
+{
+    size_t n = strlen(h);
+    if (n == 0 || n > HOST_MAX || h[0] == ':')
+        return false;
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:_/") == n;
+}
+
+/* The chghost fallback for one channel, to members without the cap: the
+ * user JOINs again under the new mask (extended-join form for those who
+ * asked for it), gets their status back, and their away state. */
+static void rejoin_fallback(struct client *u, struct membership *ms, const char *mask)
+{
+    struct channel *ch = ms->chan;
+    const struct msg_tags jt = { .account = u->account };
+    const struct send_opts plain = { 0, CAP_CHGHOST | CAP_EXTENDED_JOIN, 0, &jt };
+    const struct send_opts ext = { CAP_EXTENDED_JOIN, CAP_CHGHOST, 0, &jt };
+    const struct send_opts rest = { 0, CAP_CHGHOST, 0, NULL };
+    const struct send_opts away = { CAP_AWAY_NOTIFY, CAP_CHGHOST, 0, NULL };
+    send_to_channel_opts(ch, u, &plain, ":%s JOIN %s", mask, ch->name);
+    send_to_channel_opts(ch, u, &ext, ":%s JOIN %s %s :%s", mask, ch->name, u->account ? u->account : "*",
+                         u->realname);
+    if (ms->status) {
+        char letters[4] = "", params[2 * NICK_MAX + 3] = "";
+        if (ms->status & CSTATUS_OP) {
+            strcat(letters, "o");
+            snprintf(params, sizeof params, "%s", u->nick);
+        }
+        if (ms->status & CSTATUS_VOICE) {
+            size_t l = strlen(params);
+            strcat(letters, "v");
+            snprintf(params + l, sizeof params - l, "%s%s", l ? " " : "", u->nick);
+        }
+        send_to_channel_opts(ch, u, &rest, ":%s MODE %s +%s %s", srv.name, ch->name, letters, params);
+    }
+    if (u->away)
+        send_to_channel_opts(ch, u, &away, ":%s AWAY :%s", mask, u->away);
+}
+
+int user_change_host(struct client *u, const char *user, const char *host)
+{
+    if (!user || !host || strlen(user) > USER_MAX || !user[0] || user[0] == ':' || !irc_valid_user(user) ||
+        !valid_public_host(host))
+        return -1;
+    if (strcmp(user, u->user) == 0 && strcmp(host, u->host) == 0)
+        return 0;
+    char old[NICK_MAX + USER_MAX + HOST_MAX + 3], mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    client_mask(u, old, sizeof old);
+    if (u->registered) {
+        const struct send_opts with = { CAP_CHGHOST, 0, 0, NULL }, without = { 0, CAP_CHGHOST, 0, NULL };
+        send_to_common_channels_opts(u, true, &with, ":%s CHGHOST %s %s", old, user, host);
+        send_to_common_channels_opts(u, false, &without, ":%s QUIT :Changing hostname", old);
+    }
+    snprintf(u->user, sizeof u->user, "%s", user);
+    snprintf(u->host, sizeof u->host, "%s", host);
+    if (!u->registered)
+        return 0;
+    client_mask(u, mask, sizeof mask);
+    for (size_t i = 0; i < u->nchans; i++)
+        rejoin_fallback(u, u->chans[i], mask);
+    /* The user's own client learns its new host even without chghost. */
+    if (u->conn && !(u->conn->caps & CAP_CHGHOST))
+        send_numeric(u, 396, "%s :is now your displayed host", u->host);
+    return 0;
 }

@@ -93,6 +93,8 @@ struct hv_client *hv_connect(const struct hv_server *s);
 struct hv_client *hv_connect_rcvbuf(const struct hv_server *s, int bytes);
 /* Connect to the TLS listener; asserts the handshake succeeds. */
 struct hv_client *hv_connect_tls(const struct hv_server *s);
+/* Same, presenting a client certificate (SASL EXTERNAL tests). */
+struct hv_client *hv_connect_tls_cert(const struct hv_server *s, X509 *cert, EVP_PKEY *key);
 /* Try a TLS handshake with exactly one protocol version; true on success.
  * *local_refusal is set when OpenSSL refused before talking to the server. */
 bool hv_tls_try(int port, int version, bool *local_refusal);

@@ -106,6 +106,26 @@ struct hv_client *hv_connect_tls(const struct hv_server *s)
     return c;
 }
 
+/* Connect to the TLS listener presenting cert/key; asserts the handshake succeeds. */
+struct hv_client *hv_connect_tls_cert(const struct hv_server *s, X509 *cert, EVP_PKEY *key)
+{
+    cr_assert(s->tls_port > 0, "server has no TLS listener");
+    struct hv_client *c = client_new(tcp_connect(s->tls_port));
+    c->ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+    cr_assert(SSL_CTX_use_certificate(c->ctx, cert) == 1 && SSL_CTX_use_PrivateKey(c->ctx, key) == 1,
+              "cannot use the client certificate");
+    c->ssl = SSL_new(c->ctx);
+    SSL_set_fd(c->ssl, c->fd);
+    SSL_set_tlsext_host_name(c->ssl, HV_SERVER_NAME);
+    if (!tls_handshake(c->ssl, c->fd, HV_TIMEOUT_MS)) {
+        char err[256] = "";
+        ERR_error_string_n(ERR_get_error(), err, sizeof err);
+        hv_fail("TLS handshake (with a client certificate) with port %d failed: %s", s->tls_port, err);
+    }
+    return c;
+}
+
 /* Try a TLS handshake with exactly one protocol version; true on success. */
 bool hv_tls_try(int port, int version, bool *local_refusal)
 {

@@ -1,0 +1,3 @@
+/* placeholder, being written */
+#include "harness.h"
+#include <criterion/criterion.h>
