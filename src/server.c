@@ -3,7 +3,9 @@
 #include "commands/help.h"
 #include "modules/module.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,8 @@ int server_init(const char *conf_path, char *err, size_t errlen)
     hashmap_init(&srv.uids);
     hashmap_init(&srv.chans);
     conn_reap_init();
+    if (mkdir(srv.conf->state_dir, 0700) != 0 && errno != EEXIST)
+        log_msg(LOG_WARN, "cannot create the state directory %s: %s", srv.conf->state_dir, strerror(errno));
     if (bantoken_init(srv.conf, err, errlen) != 0)
         return -1;
     if (listeners_apply(srv.conf, err, errlen) != 0)

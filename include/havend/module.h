@@ -69,7 +69,7 @@ enum hv_hook {
     /* After a user joined (JOIN, topic, NAMES already sent). */
     HV_HOOK_JOINED,
     HV_HOOK_PARTED,                     /* ev->text: reason or NULL */
-    HV_HOOK_KICKED,                     /* ev->user kicked ev->target; ev->text reason */
+    HV_HOOK_KICKED,                     /* ev->user (NULL: the server) kicked ev->target; ev->text reason */
     HV_HOOK_QUIT,                       /* ev->text: quit reason; before the user is gone */
     HV_HOOK_MODE_CHANGED,               /* ev->text: the applied mode string, e.g. "+o-v a b" */
     HV_HOOK_TOPIC_CHANGED,              /* ev->text: the new topic */
@@ -192,6 +192,9 @@ int hv_channel_set_mode(hv_channel *ch, const char *modes, const char *param);
 /* Join/part a user as if they had asked (announced normally); force_join
  * skips bans, keys, limits and JOIN_CHECK hooks. Returns 0 or -1. */
 int hv_force_join(hv_user *u, hv_channel *ch);
+/* Kick u from ch as the service (or the server when svc is NULL), with a
+ * reason; announced to members like a KICK. Returns 0 or -1. */
+int hv_channel_kick(hv_channel *ch, hv_user *u, hv_service *svc, const char *reason);
 int hv_force_part(hv_user *u, hv_channel *ch, const char *reason);
 
 /* ------------------------------------------------------------ sending */
@@ -248,6 +251,9 @@ const char *hv_network_name(void);
 /* The directory of the config file in force (absolute), for files a
  * module's settings name relative to it. */
 const char *hv_config_dir(void);
+/* The state directory (server.state_dir): where modules keep what must
+ * survive a restart, written atomically. Created at start if missing. */
+const char *hv_state_dir(void);
 /* The longest nick allowed (limits.nicklen, advertised as NICKLEN). */
 int hv_nicklen(void);
 /* Logs with the module's name; never pass addresses or message text. */

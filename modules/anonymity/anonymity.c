@@ -12,6 +12,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* Hook order: caller-ID last among PRIVATE_MESSAGE hooks (see below). */
+#define CALLERID_PRIORITY 10000
+
 struct anon_conf *anon_cf;
 hv_module *anon_self;
 
@@ -148,16 +151,28 @@ static enum hv_verdict check_pm_delay(struct hv_event *ev)
     return HV_BLOCK;
 }
 
-/* PRIVMSG/NOTICE to a user: CTCP, the newcomer delay, then caller-ID.
- * Services (the guide, crisis bots) are always reachable. */
+/* Services (the guide, crisis bots) are always reachable; talking to
+ * yourself is no one else's business. */
+static bool pm_exempt(const struct hv_event *ev)
+{
+    return !ev->target || hv_user_is_service(ev->target) || ev->target == ev->user;
+}
+
+/* PRIVMSG/NOTICE to a user, early: CTCP, then the newcomer delay. */
 static enum hv_verdict on_private_message(struct hv_event *ev, void *arg)
 {
-    hv_user *from = ev->user, *to = ev->target;
-    if (!to || hv_user_is_service(to) || to == from)
+    if (pm_exempt(ev))
         return HV_PASS;
-    if (check_ctcp(ev, hv_user_nick(to)) == HV_BLOCK || check_pm_delay(ev) == HV_BLOCK)
+    if (check_ctcp(ev, hv_user_nick(ev->target)) == HV_BLOCK)
         return HV_BLOCK;
-    return anon_callerid(ev);
+    return check_pm_delay(ev);
+}
+
+/* PRIVMSG/NOTICE to a user, late: caller-ID. It runs after other modules'
+ * hooks, so a message is only held once every filter has passed it. */
+static enum hv_verdict on_private_message_late(struct hv_event *ev, void *arg)
+{
+    return pm_exempt(ev) ? HV_PASS : anon_callerid(ev);
 }
 
 /* A user is leaving: nothing of theirs is kept. */
@@ -199,6 +214,7 @@ static int anon_init(hv_module *self, const config_setting_t *conf, char *err, s
     hv_hook_add(self, HV_HOOK_NICK_REQUEST, 0, on_nick_request, NULL);
     hv_hook_add(self, HV_HOOK_CHANNEL_MESSAGE, 0, on_channel_message, NULL);
     hv_hook_add(self, HV_HOOK_PRIVATE_MESSAGE, 0, on_private_message, NULL);
+    hv_hook_add(self, HV_HOOK_PRIVATE_MESSAGE, CALLERID_PRIORITY, on_private_message_late, NULL);
     hv_hook_add(self, HV_HOOK_QUIT, 0, on_quit, NULL);
     anon_accept_start(self);
     log_settings();

@@ -126,6 +126,8 @@ void registration_try_complete(struct client *u)
     }
     /* Modules may rename the user before the welcome (e.g. pseudonyms). */
     hooks_notify(HV_HOOK_REGISTERING, u, NULL, NULL, NULL, NULL);
+    if (c->dead)
+        return; /* a module refused the connection (e.g. a network ban) */
     struct client *other = user_find_nick(u->nick);
     if (other && other != u) {
         /* Someone registered this nick while we waited for USER. */

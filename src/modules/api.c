@@ -206,3 +206,26 @@ void hv_send_redact(hv_user *u, const char *target, const char *msgid)
     if (u->conn && (u->conn->caps & CAP_MESSAGE_REDACTION) && to != u)
         send_line(u, ":%s REDACT %s %s", mask, to ? to->nick : target, msgid);
 }
+
+int hv_channel_kick(hv_channel *ch, hv_user *u, hv_service *svc, const char *reason)
+{
+    if (!channel_membership(ch, u) || u->service)
+        return -1;
+    char who[NICK_MAX + USER_MAX + HOST_MAX + 3];
+    if (svc)
+        client_mask(hv_service_user(svc), who, sizeof who);
+    else
+        snprintf(who, sizeof who, "%s", srv.name);
+    char why[IRC_LINE_MAX];
+    snprintf(why, sizeof why, "%.*s", srv.conf->kicklen, reason && *reason ? reason : "Kicked");
+    send_to_channel(ch, NULL, ":%s KICK %s %s :%s", who, ch->name, u->nick, why);
+    hooks_notify(HV_HOOK_KICKED, svc ? hv_service_user(svc) : NULL, u, ch, why, NULL);
+    channel_remove_member(ch, u);
+    channel_maybe_destroy(ch);
+    return 0;
+}
+
+const char *hv_state_dir(void)
+{
+    return srv.conf->state_dir;
+}

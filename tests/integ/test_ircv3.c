@@ -203,7 +203,7 @@ Test(ircv3, away_notify)
     /* the one without the cap never saw any of it, nor carol herself */
     hv_sync(without);
     hv_expect_none(without, 100, " AWAY");
-    cr_expect(hv_find(c, " AWAY") == NULL, "AWAY echoed to its sender");
+    cr_expect(hv_find(c, "^:[^ ]+ AWAY") == NULL, "AWAY echoed to its sender");
 
     /* dave joins while away */
     struct hv_client *d = hv_user(s, "dave");

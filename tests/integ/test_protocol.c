@@ -180,10 +180,12 @@ Test(protocol, many_params)
     hv_stop(s);
 }
 
-/* Bytes that are not UTF-8 are relayed unchanged. */
+/* Bytes that are not UTF-8 are relayed unchanged when limits.utf8only is
+ * off (with it on, the default, see test_ircv3_more.c). */
 Test(protocol, binary_text_relayed)
 {
-    struct hv_server *s = hv_start(NULL);
+    struct hv_opts o = { .extra = "limits = { utf8only = false; };" };
+    struct hv_server *s = hv_start(&o);
     struct hv_client *a = hv_user(s, "alice"), *b = hv_user(s, "bob");
     hv_send(a, "PRIVMSG bob :caf\xe9 \xff\xfe \x02" "bold\x0f");
     hv_expect(b, "PRIVMSG bob :caf\xe9 \xff\xfe \x02" "bold\x0f$");

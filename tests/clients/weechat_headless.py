@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""weechat-headless (Debian's package, unmodified) against havend.
+
+WeeChat runs without a terminal; commands go in through its own FIFO
+(fifo plugin: "<buffer> *<text>"), and what the person would see in each
+buffer comes out through its logger (one file per buffer, the same lines the
+buffer shows). It connects over TLS with its default capability request, and
+the test checks:
+  - the capabilities it asked for by default were all granted, and it shows
+    the welcome line with the person's nick (a pseudonym when the shipped
+    config loads the anonymity module), and the Guide's greeting;
+  - /msg Guide JOIN anxiety puts it in #anxiety: the join, the topic, the
+    room's welcome text from the Guide;
+  - a conversation with another person (Robin, a raw-socket peer), both ways;
+  - /quote PANIC: skipped with a SKIP line while the server answers 421.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import havend_harness as H  # noqa: E402
+
+if not shutil.which("weechat-headless"):
+    H.skip_whole_test("weechat-headless is not installed (contrib/install-deps.sh --test installs it)")
+
+WANT = "sam"
+report = H.Report("weechat")
+
+
+def read(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def wait_file(path, pattern, timeout=10.0):
+    rx = re.compile(pattern, re.M)
+    return H.wait_until(lambda: rx.search(read(path)), timeout)
+
+
+def main():
+    server = H.Server(report)
+    robin = wee = None
+    try:
+        server.start()
+        guide = H.guide_nick(server)
+        topic = H.topic_info(server, "anxiety")
+        if not report.check("the shipped config has the anxiety topic", topic and topic["channel"], topic):
+            return
+        chan = topic["channel"]
+        robin = H.Peer(server.plain_port, "Robin", label="Robin")
+        robin.send("JOIN " + chan)
+        report.check("Robin (the other person) is in " + chan, robin.wait(r" 366 \S+ %s " % re.escape(chan)))
+
+        home = os.path.join(server.tmp, "weechat")
+        os.makedirs(home)
+        fifo = os.path.join(home, "fifo")
+        logs = os.path.join(home, "logs")
+        # WeeChat 3.x names its TLS options "ssl" (4.0 renamed them "tls").
+        major = 3
+        v = subprocess.run(["weechat-headless", "--version"], capture_output=True, text=True, timeout=10)
+        m = re.match(r"(\d+)", v.stdout.strip())
+        if m:
+            major = int(m.group(1))
+        tls = "tls" if major >= 4 else "ssl"
+        run = ";".join([
+            "/set logger.file.flush_delay 0",
+            "/set logger.file.path %s" % logs,
+            "/set fifo.file.path %s" % fifo,
+            "/server add havend 127.0.0.1/%d -%s -nicks=%s -username=%s -realname=Sam"
+            % (server.tls_port, tls, WANT, WANT),
+            "/set irc.server.havend.%s_verify off" % tls,
+            "/connect havend",
+        ])
+        wee = subprocess.Popen(["weechat-headless", "--dir", home, "--stdout", "-P", "irc,logger,fifo,alias",
+                                "-r", run],
+                               stdin=subprocess.DEVNULL, stdout=open(os.path.join(home, "stdout"), "w"),
+                               stderr=subprocess.STDOUT, start_new_session=True)
+        slog = os.path.join(logs, "irc.server.havend.weechatlog")
+
+        def say(buffer, text):
+            H.wait_until(lambda: os.path.exists(fifo), 10)
+            with open(fifo, "w") as f:
+                f.write("%s *%s\n" % (buffer, text))
+
+        welcome = wait_file(slog, r"^\S+ \S+\t--\tWelcome to .*?[ ,]+(\S+)$", 20)
+        if not report.check("WeeChat shows the welcome line", welcome, read(slog)[-800:]):
+            return
+        nick = welcome.group(1)
+        report.note("the welcome names the person " + nick)
+        H.check_pseudonym(report, server, WANT, nick)
+        text = read(slog)
+        report.check("WeeChat connected over TLS (its server buffer says so)",
+                     re.search(r"connecting to server 127\.0\.0\.1/%d \((?:SSL|TLS)\)" % server.tls_port, text))
+        asked = re.search(r"client capability, requesting: (.*)$", text, re.M)
+        got = re.search(r"client capability, enabled: (.*)$", text, re.M)
+        report.check("WeeChat asked for its default capabilities", asked, text[-1200:])
+        if asked and got:
+            missing = set(asked.group(1).split()) - set(got.group(1).split())
+            report.check("every capability it asked for was granted (%s)" % got.group(1), not missing, missing)
+            for cap in ("message-tags", "server-time"):
+                if cap in asked.group(1).split():
+                    report.check("%s negotiated" % cap, cap in got.group(1).split())
+        else:
+            report.check("WeeChat shows which capabilities were enabled", got, text[-1200:])
+        report.check("the server buffer shows the %s's greeting" % guide,
+                     wait_file(slog, r"\t%s \(service@[^)]*\): .*/msg %s TOPICS" % (guide, guide), 10))
+
+        # --- a topic room via the guide
+        say("irc.server.havend", "/msg %s JOIN anxiety" % guide)
+        clog = os.path.join(logs, "irc.havend.%s.weechatlog" % chan)
+        report.check("WeeChat opens %s and shows the person joining" % chan,
+                     wait_file(clog, r"\t-->\t%s \(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
+                     read(clog))
+        report.check("%s shows its topic '%s'" % (chan, topic["description"]),
+                     wait_file(clog, r'Topic for %s is "%s"' % (re.escape(chan), re.escape(topic["description"])), 5))
+        report.check("WeeChat shows the %s's welcome text for %s" % (guide, chan),
+                     wait_file(slog, r"\t%s \(service@[^)]*\): %s" % (guide, re.escape(topic["welcome"][:60])), 10),
+                     read(slog)[-600:])
+
+        # --- talk
+        robin.send("PRIVMSG %s :hello %s, I'm Robin" % (chan, nick))
+        report.check("WeeChat shows Robin's message in %s" % chan,
+                     wait_file(clog, r"\tRobin\thello %s, I'm Robin$" % re.escape(nick), 10), read(clog))
+        mark = robin.mark()
+        say("irc.havend." + chan, "thanks Robin, good to meet you")
+        got = robin.wait(r"^:%s!\S+@(\S+) PRIVMSG %s :thanks Robin, good to meet you$"
+                         % (re.escape(nick), re.escape(chan)), 10, mark)
+        report.check("Robin receives the reply with a cloaked host", got and got.group(1).endswith(".users.havend"),
+                     got and got.group(0))
+        report.check("WeeChat shows the person's own line",
+                     wait_file(clog, r"\t%s\tthanks Robin, good to meet you$" % re.escape(nick), 5))
+
+        # --- PANIC
+        before = len(read(slog))
+        say("irc.server.havend", "/quote PANIC")
+        answer = H.wait_until(lambda: re.search(r"^.*PANIC.*$", read(slog)[before:], re.M), 10)
+        if answer and "Unknown command" in answer.group(0):
+            report.skip("/quote PANIC", "PANIC not implemented yet (the server answered 421)")
+        else:
+            report.check("/quote PANIC: the person sees the server's answer", answer, read(slog)[before:])
+
+        say("irc.server.havend", "/quit leaving now")
+        report.check("Robin sees the person quit", robin.wait(r"^:%s!\S+ QUIT :.*leaving now" % re.escape(nick), 10))
+        try:
+            wee.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        if wee and wee.poll() is None:
+            os.killpg(wee.pid, signal.SIGTERM)
+            try:
+                wee.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(wee.pid, signal.SIGKILL)
+                wee.wait()
+        if robin:
+            robin.close()
+        server.stop()
+        server.cleanup()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # a harness failure is a test failure, never a skip
+        report.check("harness ran to the end", False, "%s: %s" % (type(e).__name__, e))
+    sys.exit(report.summary())
