@@ -50,6 +50,7 @@ for t in $targets; do
     dict=tests/fuzz/irc.dict
     [ "$t" = config ] && dict=tests/fuzz/config.dict
     before=$(find "$crashes" -type f | wc -l)
+    rc=0
     echo "fuzzing $t for ${secs}s"
     # ASan leak checks stay on (config loading and teardown must not leak);
     # UBSan findings abort so libFuzzer keeps the input.
@@ -57,10 +58,10 @@ for t in $targets; do
         "$builddir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" -timeout=10 \
         -rss_limit_mb=2048 -dict="$dict" -print_final_stats=1 $fork \
         -artifact_prefix="$crashes/" "$corpus" "tests/fuzz/corpus/$t" >"$builddir/fuzz-$t.log" 2>&1; then
-        status=1
+        rc=1
     fi
     after=$(find "$crashes" -type f | wc -l)
-    if [ "$after" -gt "$before" ] || [ "$status" -ne 0 ]; then
+    if [ "$after" -gt "$before" ] || [ "$rc" -ne 0 ]; then
         echo "fuzz_$t FAILED: new inputs in $crashes/ (log: $builddir/fuzz-$t.log)"
         grep -E "ERROR|fuzz oracle|runtime error|SUMMARY" "$builddir/fuzz-$t.log" | head -20 || true
         status=1

@@ -5,6 +5,13 @@ set -eu
 pkgs="meson ninja-build pkg-config gcc libc6-dev libevent-dev libssl-dev libconfig-dev openssl"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcriterion-dev python3 python3-irc valgrind"
+    # real clients (tests/clients/), the systemd unit check, man page rendering
+    pkgs="$pkgs irssi tmux weechat-headless limnoria ii systemd groff-base"
+    # Node.js and npm for irc-framework, unless a Node.js with npm is
+    # already there (NodeSource's nodejs bundles npm; Debian's npm conflicts)
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        pkgs="$pkgs nodejs npm"
+    fi
 fi
 missing=""
 for p in $pkgs; do

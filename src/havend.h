@@ -578,9 +578,10 @@ void invite_notify(struct client *inviter, struct client *target, struct channel
  * with the chghost cap and QUIT+JOIN(+MODE) to the others. -1 if invalid. */
 int user_change_host(struct client *u, const char *user, const char *host);
 
-/* ---------------------------------------------------------------- main.c */
-/* Load and apply the config at srv.conf_path; on error keep the old one and
- * put the reasons into err. Returns 0 on success. */
+/* ---------------------------------------------------------------- server.c */
+/* Load and apply the config at srv.conf_path. 0 on success; -1 when it is
+ * refused (the old one stays); -2 when it was applied but a module kept
+ * its old settings. Reasons go into err. */
 int server_rehash(char *err, size_t errlen);
 /* Load the config, open listeners, create tables. 0 or -1 with err. */
 int server_init(const char *conf_path, char *err, size_t errlen);

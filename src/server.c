@@ -18,9 +18,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     if (sig == SIGHUP) {
         char err[4096];
         log_msg(LOG_INFO, "SIGHUP: reloading %s", srv.conf_path);
-        if (server_rehash(err, sizeof err) != 0)
+        int rc = server_rehash(err, sizeof err);
+        if (rc == -1)
             log_msg(LOG_ERROR, "reload failed, keeping the old configuration:\n%s", err);
-        else
+        else if (rc == -2)
+            log_msg(LOG_ERROR, "reloaded, but a module kept its old settings:\n%s", err);
+        if (rc != -1)
             send_to_opers("Configuration reloaded (SIGHUP)");
         return;
     }

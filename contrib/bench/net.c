@@ -412,7 +412,7 @@ static void on_line(struct conn *c, const char *line, size_t len, int64_t now)
  * between connections) and hand each complete line to on_line. */
 static void on_readable(struct conn *c)
 {
-    for (int round = 0; round < 4 && c->fd >= 0; round++) {
+    for (int round = 0; round < 2 && c->fd >= 0; round++) {
         size_t room = RBUF_SIZE - c->rlen;
         ssize_t n = recv(c->fd, c->rbuf + c->rlen, room, MSG_DONTWAIT);
         if (n == 0) {
@@ -451,11 +451,12 @@ static void on_readable(struct conn *c)
     }
 }
 
-/* Wait for events (at most timeout_ms) and handle them; returns how many. */
+/* Wait for events (at most timeout_ms) and handle them; returns how many.
+ * A small batch keeps one call short (~ms), so senders stay on schedule. */
 int net_poll(int timeout_ms)
 {
-    struct epoll_event ev[512];
-    int n = epoll_wait(B.epfd, ev, 512, timeout_ms);
+    struct epoll_event ev[128];
+    int n = epoll_wait(B.epfd, ev, 128, timeout_ms);
     for (int i = 0; i < n; i++) {
         struct conn *c = &B.conns[ev[i].data.u32];
         if (c->fd < 0)

@@ -245,6 +245,7 @@ static bool run_step(unsigned step, double r, const int *senders, int ns, int re
         say("%s R=%g: warning: the generator used %.0f%% of its core: it may be the bottleneck", scenario, r,
             cpu * 100);
 
+    json_key(j, NULL);
     json_open(j, '{');
     json_num(j, "r", r);
     json_num(j, "offered_per_s", offered);

@@ -41,8 +41,10 @@ struct hv_module_desc {
     /* Called once after loading. `conf` is the module's config group or NULL.
      * Return 0, or -1 with a reason in err (the load then fails cleanly). */
     int (*init)(hv_module *self, const config_setting_t *conf, char *err, size_t errlen);
-    /* REHASH with the module still listed. Same contract as init; on -1 the
-     * whole REHASH is refused and the old config stays. May be NULL. */
+    /* REHASH with the module still listed. Same contract as init. On -1
+     * the module must keep its old settings unchanged; the rest of the new
+     * configuration still applies and the operator is told the reason.
+     * May be NULL. */
     int (*reload)(hv_module *self, const config_setting_t *conf, char *err, size_t errlen);
     /* Before unloading (REHASH dropped it, or shutdown). May be NULL. */
     void (*shutdown)(hv_module *self);
@@ -113,9 +115,10 @@ struct hv_event {
 
 typedef enum hv_verdict (*hv_hook_fn)(struct hv_event *ev, void *arg);
 
-/* Hooks of one type run in ascending priority (ties: load order). Only the
- * *_CHECK, *_REQUEST and *_MESSAGE hooks may block; others' verdicts are
- * ignored. Returns 0 or -1 for a bad type. */
+/* Hooks of one type run in ascending priority (ties: load order). Only
+ * JOIN_CHECK, NICK_REQUEST and the *_MESSAGE hooks may block; others'
+ * verdicts are ignored (REDACT_REQUEST approves through ev->approve
+ * instead). Returns 0 or -1 for a bad type. */
 int hv_hook_add(hv_module *self, enum hv_hook type, int priority, hv_hook_fn fn, void *arg);
 
 /* ------------------------------------------------------------ timers */
@@ -139,11 +142,13 @@ time_t hv_user_signon(const hv_user *u);
 /* Change a user's nick, announcing it as a NICK from them (or silently
  * before registration completes). Returns 0, or -1 if invalid or in use. */
 int hv_user_set_nick(hv_user *u, const char *nick);
-/* Change a user's public username and host (e.g. a virtual host). Clients
- * with the chghost capability see CHGHOST; others in common channels see
- * the user QUIT and JOIN again (with their channel status). Returns 0, or
- * -1 if a value is invalid (username: printable, no '!' '@' or space, at
- * most 16 bytes; host: letters, digits and . - : _ /, at most 64 bytes). */
+/* Change a registered user's public username and host (e.g. a virtual
+ * host; from HV_HOOK_REGISTERED on). Clients with the chghost capability
+ * see CHGHOST; others in common channels see the user QUIT and JOIN again
+ * (with their channel status). Returns 0, or -1 for a service, a user not
+ * yet registered, or an invalid value (username: printable, no '!' '@' or
+ * space, at most 16 bytes; host: letters, digits and . - : _ /, at most 64
+ * bytes). */
 int hv_user_set_host(hv_user *u, const char *user, const char *host);
 /* Disconnect a local user with an ERROR and a QUIT reason. */
 void hv_user_disconnect(hv_user *u, const char *reason);
@@ -241,6 +246,11 @@ int hv_service_command(hv_service *svc, const char *name, int min_args, hv_servi
                        const char *help);
 
 /* ------------------------------------------------------------ misc */
+
+/* An RPL_ISUPPORT (005) token this module's feature needs, e.g.
+ * "CALLERID=g"; sent to clients registering from now on. Copied; removed
+ * on unload. Returns 0, or -1 if malformed (spaces) or the list is full. */
+int hv_isupport_add(hv_module *self, const char *token);
 
 /* Lines (separated by '\n') this module adds after the MOTD file's lines;
  * NULL or "" removes them. Copied. */

@@ -118,6 +118,7 @@ static long accept_index(const struct rec *r, const char *uid)
     return -1;
 }
 
+/* Has owner accepted other? */
 bool anon_accepted(const hv_user *owner, const hv_user *other)
 {
     return accept_index(rec_get(hv_user_uid(owner), false), hv_user_uid(other)) >= 0;
@@ -181,6 +182,7 @@ static int accept_del(hv_user *owner, hv_user *other)
     return 0;
 }
 
+/* owner (+g) messaged other: accept them so their replies get through. */
 void anon_auto_accept(hv_user *owner, hv_user *other)
 {
     if (accept_add(owner, other) < 0)
@@ -287,6 +289,9 @@ static bool hold(struct rec *r, const char *from, const char *text)
     return true;
 }
 
+/* Caller-ID for a PRIVMSG/NOTICE to a user: a +g recipient only hears from
+ * people they accepted and staff; strangers get 716 (and, once a minute,
+ * 717), the recipient 718 and a notice, and the first PRIVMSG is held. */
 enum hv_verdict anon_callerid(struct hv_event *ev)
 {
     hv_user *from = ev->user, *to = ev->target;
@@ -295,6 +300,9 @@ enum hv_verdict anon_callerid(struct hv_event *ev)
         anon_auto_accept(from, to);
     if (!hv_user_has_umode(to, 'g') || hv_user_is_oper(from) || anon_accepted(to, from))
         return HV_PASS;
+    /* A stranger's TAGMSG (typing, reactions) is dropped without a word. */
+    if (strcmp(ev->command, "TAGMSG") == 0)
+        return HV_BLOCK;
 
     /* NOTICE never gets error replies (RFC 2812), so only PRIVMSG hears back. */
     const char *tnick = hv_user_nick(to), *fnick = hv_user_nick(from);
@@ -341,6 +349,7 @@ static void rec_scrub(struct rec *r, const char *uid)
             k++;
 }
 
+/* A user quits: drop their record and every trace of them in others'. */
 void anon_forget(const hv_user *u)
 {
     const char *uid = hv_user_uid(u);

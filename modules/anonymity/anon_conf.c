@@ -75,6 +75,7 @@ static void push(char ***v, size_t *n, size_t *cap, char *s)
     (*v)[(*n)++] = s;
 }
 
+/* Free an array of strings. */
 static void free_strings(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -332,6 +333,7 @@ struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t er
     return c;
 }
 
+/* Free settings built by anon_conf_load (NULL is fine). */
 void anon_conf_free(struct anon_conf *c)
 {
     if (!c)

@@ -90,8 +90,9 @@ static enum hv_verdict on_nick_request(struct hv_event *ev, void *arg)
 
 /* ------------------------------------------------------------ CTCP */
 
-/* Is text a CTCP other than ACTION (at its start, or embedded after an
- * ACTION)? If so, its command word goes into `what` for the notice. */
+/* Does text carry a CTCP other than ACTION? Any \1 counts (old clients
+ * parse CTCP embedded mid-text too), except one ACTION wrapping the text.
+ * The CTCP's command word goes into `what` for the notice. */
 static bool ctcp_forbidden(const char *text, char *what, size_t len)
 {
     const char *p = strchr(text, '\1');
@@ -128,6 +129,7 @@ static enum hv_verdict check_ctcp(struct hv_event *ev, const char *target)
     return HV_BLOCK;
 }
 
+/* PRIVMSG/NOTICE to a channel: only the CTCP rule applies. */
 static enum hv_verdict on_channel_message(struct hv_event *ev, void *arg)
 {
     return check_ctcp(ev, hv_channel_name(ev->channel));
@@ -197,6 +199,7 @@ static void log_settings(void)
                "to guess and to run out of", space);
 }
 
+/* Load: read the settings, register +g, the hooks and ACCEPT. */
 static int anon_init(hv_module *self, const config_setting_t *conf, char *err, size_t errlen)
 {
     struct anon_conf *c = anon_conf_load(conf, err, errlen);
@@ -209,6 +212,8 @@ static int anon_init(hv_module *self, const config_setting_t *conf, char *err, s
     }
     anon_self = self;
     anon_cf = c;
+    /* Advertise caller-ID the way ircd-hybrid and Solanum do. */
+    hv_isupport_add(self, "CALLERID=g");
     hv_hook_add(self, HV_HOOK_REGISTERING, 0, on_registering, NULL);
     hv_hook_add(self, HV_HOOK_REGISTERED, 0, on_registered, NULL);
     hv_hook_add(self, HV_HOOK_NICK_REQUEST, 0, on_nick_request, NULL);

@@ -216,6 +216,23 @@ static enum hv_verdict on_join_check(struct hv_event *ev, void *arg)
 
 /* ------------------------------------------------------------ applying a config */
 
+/* "file:line: " for a setting of the config group (or "" when unknown), so
+ * errors found after parsing point at the line like the others do. */
+static const char *where(const config_setting_t *conf, const char *key, int idx, char *buf, size_t len)
+{
+    const config_setting_t *s = conf ? config_setting_get_member(conf, idx < 0 ? key : "list") : NULL;
+    if (s && idx >= 0)
+        s = config_setting_get_elem(s, (unsigned)idx);
+    if (s && idx >= 0)
+        s = config_setting_get_member(s, key);
+    const char *file = s ? config_setting_source_file(s) : NULL;
+    if (file && config_setting_source_line(s))
+        snprintf(buf, len, "%s:%u: ", file, config_setting_source_line(s));
+    else
+        snprintf(buf, len, "%s", "");
+    return buf;
+}
+
 /* Is ch the channel of one of next's topics? */
 static bool in_conf(const struct topics_conf *c, const hv_channel *ch)
 {
@@ -242,27 +259,41 @@ static void apply_modes(hv_channel *ch, const struct topic *t, const struct topi
         hv_channel_set_mode(ch, add, NULL);
 }
 
-/* Create every channel next needs (so a channel name the server refuses is
- * found before anything changes). On failure, undo and report. */
-static int create_channels(const struct topics_conf *next, char *err, size_t errlen)
+/* Remove the (still empty, unpinned) channels create_channels made for
+ * next, when next is not put in force after all. Frees made. */
+static void uncreate_channels(const struct topics_conf *next, bool *made)
 {
+    for (size_t i = 0; made && i < next->n; i++) {
+        hv_channel *ch = made[i] ? hv_channel_find(next->v[i].channel) : NULL;
+        if (ch && hv_channel_member_count(ch) == 0)
+            hv_channel_set_permanent(ch, false);
+    }
+    free(made);
+}
+
+/* Create every channel next needs, so a name the server refuses is found
+ * before anything changes. Returns the "made by us" flags (for
+ * uncreate_channels), or NULL after undoing and reporting. */
+static bool *create_channels(const struct topics_conf *next, const config_setting_t *conf, char *err,
+                             size_t errlen)
+{
+    bool *made = calloc(next->n ? next->n : 1, sizeof *made);
+    if (!made)
+        abort();
     for (size_t i = 0; i < next->n; i++) {
         if (hv_channel_find(next->v[i].channel))
             continue;
         if (!hv_channel_create(next->v[i].channel, false)) {
-            snprintf(err, errlen, "topics.list[%zu].channel: the server does not accept \"%s\" as a channel "
-                     "name (too long for its channellen?)", i, next->v[i].channel);
-            /* Channels we made for this config are still empty: unpinned,
-             * they go at once. */
-            for (size_t k = 0; k < i; k++) {
-                hv_channel *ch = hv_channel_find(next->v[k].channel);
-                if (ch && !in_conf(&cur, ch) && hv_channel_member_count(ch) == 0)
-                    hv_channel_set_permanent(ch, false);
-            }
-            return -1;
+            char at[300];
+            snprintf(err, errlen, "%stopics.list[%zu].channel: the server does not accept \"%s\" as a channel "
+                     "name (longer than limits.channellen?)", where(conf, "channel", (int)i, at, sizeof at), i,
+                     next->v[i].channel);
+            uncreate_channels(next, made);
+            return NULL;
         }
+        made[i] = true;
     }
-    return 0;
+    return made;
 }
 
 /* Put next in force: pin its channels with their modes and topics, unpin
@@ -314,21 +345,21 @@ static int topics_init(hv_module *self, const config_setting_t *conf, char *err,
     if (topics_conf_parse(conf, &next, err, errlen) != 0)
         return -1;
     self_mod = self;
-    if (create_channels(&next, err, errlen) != 0) {
+    bool *made = create_channels(&next, conf, err, errlen);
+    if (!made) {
         topics_conf_free(&next);
         return -1;
     }
     guide = hv_service_new(self, next.guide_nick, "Helps you find a room: /msg me HELP");
     if (!guide) {
-        snprintf(err, errlen, "topics.guide_nick: the nick \"%s\" is already in use", next.guide_nick);
-        for (size_t i = 0; i < next.n; i++) {
-            hv_channel *ch = hv_channel_find(next.v[i].channel);
-            if (ch && hv_channel_member_count(ch) == 0)
-                hv_channel_set_permanent(ch, false);
-        }
+        char at[300];
+        snprintf(err, errlen, "%stopics.guide_nick: the nick \"%s\" is already in use",
+                 where(conf, "guide_nick", -1, at, sizeof at), next.guide_nick);
+        uncreate_channels(&next, made);
         topics_conf_free(&next);
         return -1;
     }
+    free(made);
     hv_service_command(guide, "TOPICS", 0, cmd_topics, NULL,
                        "TOPICS\nLists the rooms on this network and what each one is for.");
     hv_service_command(guide, "FIND", 1, cmd_find, NULL,
@@ -354,16 +385,19 @@ static int topics_reload(hv_module *self, const config_setting_t *conf, char *er
     if (topics_conf_parse(conf, &next, err, errlen) != 0)
         return -1;
     if (strcmp(next.guide_nick, cur.guide_nick) != 0) {
-        snprintf(err, errlen, "topics.guide_nick: cannot change from \"%s\" to \"%s\" while running; restart "
-                 "havend (or REHASH once without \"topics\" in modules, then once with it)", cur.guide_nick,
-                 next.guide_nick);
+        char at[300];
+        snprintf(err, errlen, "%stopics.guide_nick: cannot change from \"%s\" to \"%s\" while running; restart "
+                 "havend (or REHASH once without \"topics\" in modules, then once with it)",
+                 where(conf, "guide_nick", -1, at, sizeof at), cur.guide_nick, next.guide_nick);
         topics_conf_free(&next);
         return -1;
     }
-    if (create_channels(&next, err, errlen) != 0) {
+    bool *made = create_channels(&next, conf, err, errlen);
+    if (!made) {
         topics_conf_free(&next);
         return -1;
     }
+    free(made);
     commit(&next);
     hv_log(self, HV_LOG_INFO, "reloaded: %zu topics", cur.n);
     return 0;

@@ -50,6 +50,9 @@ static const struct help_topic builtin[] = {
     {"MODE", "MODE <channel> [<modes> [<params>]] | MODE <nick> [<modes>]\n"
              "Shows or changes channel modes (i m n t s p k l, lists b e I, status o v) or your user modes "
              "(i w; o is removed with -o).\nMODE <channel> b/e/I lists bans, exceptions and invite exceptions."},
+    {"MONITOR", "MONITOR + <nick>[,<nick>] | MONITOR - <nick>[,<nick>] | MONITOR C | MONITOR L | MONITOR S\n"
+                "Watches nicks: you are told (730/731) when they come online or go offline.\n"
+                "+ adds, - removes, C clears the list, L lists it, S shows who is online now."},
     {"MOTD", "MOTD [<server>]\nShows the server's message of the day."},
     {"NAMES", "NAMES [<channel>[,<channel>]]\nLists the users in a channel, with @ for operators and + for voice.\n"
               "Invisible (+i) users are listed only to members of the channel."},
@@ -66,6 +69,8 @@ static const struct help_topic builtin[] = {
     {"QUIT", "QUIT [:<reason>]\nDisconnects you from the server."},
     {"REHASH", "REHASH\nReloads the configuration file; on errors the old one stays in force. "
                "Operators with the rehash privilege only."},
+    {"SETNAME", "SETNAME :<realname>\nChanges your realname, where the network shows the realnames users "
+                "choose (otherwise refused).\nClients with the setname capability see the change."},
     {"TIME", "TIME [<server>]\nShows the server's current time (UTC)."},
     {"TOPIC", "TOPIC <channel> [:<topic>]\nShows or sets a channel's topic. An empty topic clears it.\n"
               "On a +t channel only channel operators may set it."},
@@ -75,8 +80,10 @@ static const struct help_topic builtin[] = {
                  "(* marks operators, - marks away)."},
     {"VERSION", "VERSION [<server>]\nShows the server version and supported features (ISUPPORT)."},
     {"WALLOPS", "WALLOPS :<text>\nSends a message to every user with user mode +w. Operators only."},
-    {"WHO", "WHO <mask> [o]\nLists users in a channel, or users whose nick, username, host or realname match mask.\n"
-            "Invisible users are shown only to those who share a channel with them. o: operators only."},
+    {"WHO", "WHO <mask> [o][%<fields>[,<token>]]\nLists users in a channel, or users whose nick, username, host or "
+            "realname match mask.\n"
+            "Invisible users are shown only to those who share a channel with them. o: operators only.\n"
+            "%<fields> (WHOX) picks the fields of 354 replies from t c u i h s n f d l a o r."},
     {"WHOIS", "WHOIS [<server>] <nick>[,<nick>]\nShows the public information about a user: host, realname, "
               "channels, server, away message and idle time."},
     {"WHOWAS", "WHOWAS <nick>[,<nick>] [<count>]\nShows who recently used a nickname, newest first."},

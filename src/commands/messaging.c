@@ -13,7 +13,9 @@
 #include <string.h>
 
 /* Run the message hooks; false (and the reason told to the sender) when a
- * hook blocked. `text` may be rewritten in place (cap IRC_LINE_MAX). */
+ * hook blocked. `text` may be rewritten in place (cap IRC_LINE_MAX); a
+ * PRIVMSG/NOTICE rewritten to nothing is dropped. TAGMSG (no text) runs
+ * the hooks too, so caller-ID and mutes cover it. */
 static bool message_hooks(struct client *u, const char *cmd, struct client *to, struct channel *ch, char *text,
                           const char *msgid)
 {
@@ -23,7 +25,7 @@ static bool message_hooks(struct client *u, const char *cmd, struct client *to, 
     struct hv_event ev = { .type = type, .user = u, .target = to, .channel = ch, .command = cmd,
                            .text = text, .text_cap = IRC_LINE_MAX, .msgid = msgid };
     if (hooks_run(&ev) == HV_PASS)
-        return text[0] != '\0';
+        return text[0] != '\0' || strcmp(cmd, "TAGMSG") == 0;
     if (ev.reason[0])
         send_line(u, ":%s NOTICE %s :%s", srv.name, u->nick, ev.reason);
     return false;
@@ -95,7 +97,7 @@ static void message_channel(struct client *u, struct relay *r, const char *targe
             send_numeric(u, err, "%s :Cannot send to channel", ch->name);
         return;
     }
-    if (!r->tagmsg && !message_hooks(u, r->cmd, NULL, ch, r->text, r->tags.msgid))
+    if (!message_hooks(u, r->cmd, NULL, ch, r->text, r->tags.msgid))
         return;
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
     client_mask(u, mask, sizeof mask);
@@ -117,7 +119,7 @@ static void message_user(struct client *u, struct relay *r, const char *target)
             send_numeric(u, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
         return;
     }
-    if (!r->tagmsg && !message_hooks(u, r->cmd, to, NULL, r->text, r->tags.msgid))
+    if (!message_hooks(u, r->cmd, to, NULL, r->text, r->tags.msgid))
         return;
     if (!r->tagmsg && service_deliver(u, to, r->cmd, r->text))
         return;

@@ -217,7 +217,9 @@ static void monitor_del(struct client *u, char *targets)
         irc_casefold(key, l->nicks[i], sizeof key);
         index_del(key, u);
         free(l->nicks[i]);
-        l->nicks[i] = l->nicks[--l->n];
+        /* keep the order the nicks were added in (MONITOR L / S) */
+        memmove(l->nicks + i, l->nicks + i + 1, (l->n - (size_t)i - 1) * sizeof *l->nicks);
+        l->n--;
     }
 }
 
@@ -273,8 +275,10 @@ void cmd_monitor(struct client *u, struct message *m)
         clist_flush(&b);
         break;
     default:
-        send_standard_reply(u, "FAIL", "MONITOR", "INVALID_PARAMS", NULL,
-                            "Use MONITOR + nick,... / - nick,... / C / L / S");
+        /* Not a reply any spec defines: only for clients that take any. */
+        if (u->conn && (u->conn->caps & CAP_STANDARD_REPLIES))
+            send_standard_reply(u, "FAIL", "MONITOR", "INVALID_PARAMS", NULL,
+                                "Use MONITOR + nick,... / - nick,... / C / L / S");
         break;
     }
 }

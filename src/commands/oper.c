@@ -90,10 +90,13 @@ void cmd_rehash(struct client *u, struct message *m)
         return;
     send_numeric(u, RPL_REHASHING, "%s :Rehashing", srv.conf_path);
     char err[4096];
-    if (server_rehash(err, sizeof err) != 0) {
+    int rc = server_rehash(err, sizeof err);
+    if (rc != 0) {
         /* One NOTICE per reason line, so each fits an IRC line. */
         char *save = NULL;
-        send_line(u, ":%s NOTICE %s :REHASH failed; the old configuration stays in force:", srv.name, u->nick);
+        send_line(u, ":%s NOTICE %s :%s", srv.name, u->nick,
+                  rc == -1 ? "REHASH failed; the old configuration stays in force:"
+                           : "REHASH applied, but a module kept its old settings:");
         for (char *ln = strtok_r(err, "\n", &save); ln; ln = strtok_r(NULL, "\n", &save))
             send_line(u, ":%s NOTICE %s :%s", srv.name, u->nick, ln);
         return;

@@ -403,7 +403,7 @@ void cmd_whois(struct client *src, struct message *m)
  * enter history, and only their public fields are stored. */
 void whowas_add(const struct client *u)
 {
-    if (!u || !u->registered || !u->nick[0] || !srv.conf)
+    if (!u || !u->registered || !u->nick[0] || !srv.conf || !srv.conf->whowas_enabled || u->service)
         return;
     size_t want = srv.conf->whowas_len > 0 ? (size_t)srv.conf->whowas_len : 0;
     if (want > 1000000)

@@ -26,23 +26,9 @@ void cmd_nick(struct client *u, struct message *m)
     }
     char nick[NICK_MAX + 1];
     snprintf(nick, sizeof nick, "%s", m->params[0]);
-    if (strlen(m->params[0]) > (size_t)srv.conf->nicklen || !irc_valid_nick(nick, (size_t)srv.conf->nicklen)) {
-        send_numeric(u, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", m->params[0]);
-        return;
-    }
-    struct client *other = user_find_nick(nick);
-    if (other && other != u) {
-        send_numeric(u, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
-        return;
-    }
-    if (c->state == STATE_UNREG) {
-        user_change_nick(u, nick);
-        c->got_nick = true;
-        registration_try_complete(u);
-        return;
-    }
-    if (hooks_any(HV_HOOK_NICK_REQUEST)) {
-        /* A module may pick another nick (or refuse) for this request. */
+    /* A registered user's request goes to the modules first: a pseudonym
+     * module answers any request (even an invalid nick) with a fresh name. */
+    if (c->state != STATE_UNREG && hooks_any(HV_HOOK_NICK_REQUEST)) {
         struct hv_event ev = { .type = HV_HOOK_NICK_REQUEST, .user = u, .command = "NICK",
                                .text = nick, .text_cap = sizeof nick };
         if (hooks_run(&ev) == HV_BLOCK) {
@@ -51,8 +37,22 @@ void cmd_nick(struct client *u, struct message *m)
             return;
         }
     }
-    if (user_change_nick(u, nick) != 0)
+    bool rewritten = strcmp(nick, m->params[0]) != 0;
+    if ((!rewritten && strlen(m->params[0]) > (size_t)srv.conf->nicklen) ||
+        !irc_valid_nick(nick, (size_t)srv.conf->nicklen)) {
+        send_numeric(u, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname", m->params[0]);
+        return;
+    }
+    struct client *other = user_find_nick(nick);
+    if (other && other != u) {
         send_numeric(u, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
+        return;
+    }
+    user_change_nick(u, nick);
+    if (c->state == STATE_UNREG) {
+        c->got_nick = true;
+        registration_try_complete(u);
+    }
 }
 
 void cmd_user(struct client *u, struct message *m)

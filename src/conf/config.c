@@ -371,7 +371,7 @@ static void parse_limits(struct pctx *x, config_setting_t *root)
 static void parse_privacy(struct pctx *x, config_setting_t *root)
 {
     static const char *const known[] = { "show_sent_username", "show_sent_realname",
-        "username", "realname", "cloak_suffix", "cloak_hosts", "ban_token_secret", NULL };
+        "username", "realname", "cloak_suffix", "cloak_hosts", "ban_token_secret", "whowas", NULL };
     struct config *c = x->conf;
     config_setting_t *g = member(x, root, "", "privacy", CONFIG_TYPE_GROUP, false);
     if (g)
@@ -382,6 +382,7 @@ static void parse_privacy(struct pctx *x, config_setting_t *root)
     take_str(x, g, "privacy", "realname", "havend user", false, chk_realname, &c->public_realname);
     take_str(x, g, "privacy", "cloak_suffix", "users.havend", false, chk_cloak, &c->cloak_suffix);
     c->cloak_hosts = take_bool(x, g, "privacy", "cloak_hosts", true);
+    c->whowas_enabled = take_bool(x, g, "privacy", "whowas", true);
     take_str(x, g, "privacy", "ban_token_secret", NULL, false, NULL, &c->ban_token_secret);
     if (c->ban_token_secret && strlen(c->ban_token_secret) < 32)
         perr(x, config_setting_get_member(g, "ban_token_secret"), "privacy.ban_token_secret",

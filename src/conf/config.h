@@ -92,6 +92,7 @@ struct config {
     char *public_realname;    /* "havend user" */
     char *cloak_suffix;       /* public hosts are "<random>.<suffix>" */
     bool cloak_hosts;         /* false: show the real address (a conventional server) */
+    bool whowas_enabled;      /* false: nothing about a nick is kept after it is gone */
     char *ban_token_secret;   /* NULL: generated once into <state_dir>/ban_token.secret */
 
     /* log { } */

@@ -252,6 +252,10 @@ static int pre_push(struct pre *P, const char *path, const char *label)
     int rc = config_read_whole(path, SCAN_FILE_MAX, &s->buf, &s->n);
     if (rc)
         return rc;
+    if (memchr(s->buf, '\0', s->n)) {   /* libconfig stops at a NUL, or exit()s (found by fuzzing) */
+        free(s->buf);
+        return EBADMSG;
+    }
     s->label = strdup(label);
     if (!s->label) {
         free(s->buf);
@@ -288,7 +292,10 @@ static bool pre_include(struct pre *P, struct pre_src *s)
     rc = rc ? rc : pre_push(P, path, name);
     if (rc) {
         char msg[300] = "include file nesting too deep";
-        if (rc != ELOOP)
+        if (rc == EBADMSG)
+            snprintf(msg, sizeof msg, "include file \"%.200s\" contains a NUL byte: not a text file",
+                     name ? name : "");
+        else if (rc != ELOOP)
             snprintf(msg, sizeof msg, "cannot open include file \"%.200s\": %s",
                      name ? name : "", strerror(rc));
         P->fatal = true;
@@ -492,7 +499,12 @@ static bool pre_value(struct pre *P, int nest)
 bool config_precheck(const char *path, const char *include_dir, precheck_fn fn, void *arg)
 {
     struct pre P = { .depth = -1, .dir = include_dir, .fn = fn, .arg = arg };
-    if (pre_push(&P, path, path) != 0)
+    int rc = pre_push(&P, path, path);
+    if (rc == EBADMSG) {
+        fn(arg, path, 0, NULL, "contains a NUL byte: not a text file");
+        return false;
+    }
+    if (rc != 0)
         return true;              /* libconfig reports why it cannot read it */
     if (!pre_settings(&P, 0, 0) && !P.fatal) {
         /* libconfig will report this error; still look at every include

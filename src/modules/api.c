@@ -29,7 +29,7 @@ int hv_user_set_nick(hv_user *u, const char *nick)
 
 int hv_user_set_host(hv_user *u, const char *user, const char *host)
 {
-    if (!u || u->service)
+    if (!u || u->service || !u->registered)
         return -1;
     return user_change_host(u, user, host);
 }

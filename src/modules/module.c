@@ -293,6 +293,36 @@ static void commands_remove_owner(hv_module *m)
     }
 }
 
+/* ------------------------------------------------------------ ISUPPORT tokens */
+
+#define ISUPPORT_EXTRA_MAX 16
+static struct { char token[64]; hv_module *owner; } isupport_extra[ISUPPORT_EXTRA_MAX];
+static size_t nisupport_extra;
+
+int hv_isupport_add(hv_module *self, const char *token)
+{
+    if (!token || !*token || strlen(token) >= sizeof isupport_extra[0].token || strpbrk(token, " :\r\n") ||
+        nisupport_extra == ISUPPORT_EXTRA_MAX)
+        return -1;
+    snprintf(isupport_extra[nisupport_extra].token, sizeof isupport_extra[0].token, "%s", token);
+    isupport_extra[nisupport_extra++].owner = self;
+    return 0;
+}
+
+const char *modules_isupport_at(size_t i)
+{
+    return i < nisupport_extra ? isupport_extra[i].token : NULL;
+}
+
+static void isupport_remove_owner(hv_module *m)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < nisupport_extra; i++)
+        if (isupport_extra[i].owner != m)
+            isupport_extra[o++] = isupport_extra[i];
+    nisupport_extra = o;
+}
+
 /* ------------------------------------------------------------ MOTD lines */
 
 /* Rebuild the joined MOTD lines from every loaded module, in load order. */
@@ -407,6 +437,7 @@ static void module_unload(hv_module *m)
     commands_remove_owner(m);
     services_remove_owner(m);
     umode_unregister_owner(m);
+    isupport_remove_owner(m);
     log_msg(LOG_INFO, "module %s unloaded", m->name);
     dlclose(m->dl);
     free(m->motd_extra);
@@ -478,9 +509,16 @@ int modules_apply(const struct config *conf, char *err, size_t errlen)
     }
     /* Reload the kept ones with their new section. */
     int rc = 0;
+    size_t used = 0;
     for (hv_module *m = loaded; m; m = m->next) {
-        if (m->desc->reload && m->desc->reload(m, module_section(conf, m->name), err, errlen) != 0) {
+        char why[1024] = "";
+        if (m->desc->reload && m->desc->reload(m, module_section(conf, m->name), why, sizeof why) != 0) {
             log_msg(LOG_ERROR, "module %s refused its new configuration", m->name);
+            /* Collect every module's reason, one per line. */
+            int w = snprintf(err + used, errlen > used ? errlen - used : 0, "%s%s: %s: %s", used ? "\n" : "",
+                             conf->path, m->name, *why ? why : "refused its new settings");
+            if (w > 0)
+                used = used + (size_t)w < errlen ? used + (size_t)w : errlen;
             rc = -1;
         }
     }
@@ -497,8 +535,10 @@ int modules_apply(const struct config *conf, char *err, size_t errlen)
         rev = m->next;
         char why[1024] = "";
         if (m->desc->init(m, module_section(conf, m->name), why, sizeof why) != 0) {
-            snprintf(err, errlen, "%s: %s: module \"%s\" failed to start: %s", conf->path, m->name, m->name,
-                     *why ? why : "no reason given");
+            int w = snprintf(err + used, errlen > used ? errlen - used : 0, "%s%s: %s: module \"%s\" failed to start: %s",
+                             used ? "\n" : "", conf->path, m->name, m->name, *why ? why : "no reason given");
+            if (w > 0)
+                used = used + (size_t)w < errlen ? used + (size_t)w : errlen;
             log_msg(LOG_ERROR, "module %s failed to start: %s", m->name, why);
             m->keep = false;
             module_unload(m);

@@ -30,6 +30,8 @@ bool module_command_dispatch(struct client *u, struct message *m);
 /* Deliver a PRIVMSG/NOTICE addressed to a service; true if `to` is one. */
 bool service_deliver(struct client *from, struct client *to, const char *command, const char *text);
 
+/* The i-th ISUPPORT token modules added, or NULL past the end. */
+const char *modules_isupport_at(size_t i);
 /* Lines modules added to the MOTD (joined with '\n'), or NULL. */
 const char *modules_motd_extra(void);
 

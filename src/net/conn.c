@@ -210,7 +210,11 @@ static void conn_finish(struct conn *c)
     closing = c;
 
     bufferevent_disable(c->bev, EV_READ);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+    /* A TLS connection still in its handshake can never flush the ERROR
+     * line, and its write timeout never fires: without this it kept its
+     * socket for ever (found by tests/integ/test_abuse.c). */
+    SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 || (ssl && !SSL_is_init_finished(ssl))) {
         conn_free(c);
         return;
     }
@@ -234,11 +238,16 @@ void conn_close(struct conn *c, const char *reason)
     if (c->dead)
         return;
     struct client *u = c->client;
+    /* The reason may carry client text (QUIT): cut at any CR or LF, and
+     * short enough for the ERROR line to fit in 512 bytes (found by fuzzing). */
+    int rlen = (int)strcspn(reason, "\r\n");
+    if (rlen > 400)
+        rlen = 400;
     /* Written directly: the ERROR line is exempt from the SendQ. */
-    evbuffer_add_printf(bufferevent_get_output(c->bev), "ERROR :Closing Link: %s (%s)\r\n",
-                        u->host[0] ? u->host : "*", reason);
+    evbuffer_add_printf(bufferevent_get_output(c->bev), "ERROR :Closing Link: %s (%.*s)\r\n",
+                        u->host[0] ? u->host : "*", rlen, reason);
     c->dead = true;
-    c->quit_reason = strdup(reason);
+    c->quit_reason = strndup(reason, (size_t)rlen);
     if (!c->quit_reason)
         abort();
     c->next_dead = srv.dead;

@@ -1,5 +1,6 @@
 /* isupport.c — RPL_ISUPPORT (005) tokens, derived from the config in force. */
 #include "havend.h"
+#include "modules/module.h"
 #include "proto/numeric.h"
 
 #include <stdio.h>
@@ -11,7 +12,7 @@
 void send_isupport(struct client *c)
 {
     const struct config *cf = srv.conf;
-    char tok[32][96];
+    char tok[48][96];
     size_t n = 0;
 
     snprintf(tok[n++], sizeof tok[0], "AWAYLEN=%d", cf->awaylen);
@@ -42,6 +43,9 @@ void send_isupport(struct client *c)
     if (cf->utf8only)
         snprintf(tok[n++], sizeof tok[0], "UTF8ONLY");
     snprintf(tok[n++], sizeof tok[0], "WHOX");
+    /* Tokens modules need for their features (e.g. CALLERID). */
+    for (size_t i = 0; modules_isupport_at(i) && n < sizeof tok / sizeof tok[0]; i++)
+        snprintf(tok[n++], sizeof tok[0], "%s", modules_isupport_at(i));
 
     for (size_t i = 0; i < n; i += ISUPPORT_PER_LINE) {
         char line[IRC_LINE_MAX];

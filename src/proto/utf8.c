@@ -89,10 +89,12 @@ size_t utf8_cut(const char *s, size_t len, size_t max)
 {
     if (len <= max)
         return len;
+    /* A character has at most 3 continuation bytes; text that has more in
+     * a row is not UTF-8, and is cut at max as it is. */
     size_t n = max;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    while (n > 0 && max - n < 3 && ((unsigned char)s[n] & 0xC0) == 0x80)
         n--;
-    return n;
+    return ((unsigned char)s[n] & 0xC0) == 0x80 ? max : n;
 }
 
 /* Does any parameter of m hold ill-formed UTF-8? */

@@ -15,7 +15,7 @@ bool utf8_valid(const char *s, size_t len);
 size_t utf8_repair(const char *in, size_t inlen, char *out, size_t outcap);
 
 /* Length of a prefix of s[0..len) at most max bytes long that does not end
- * inside a character (s itself assumed valid). */
+ * inside a UTF-8 character. Text that is not UTF-8 there is cut at max. */
 size_t utf8_cut(const char *s, size_t len, size_t max);
 
 #endif

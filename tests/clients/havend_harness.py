@@ -523,3 +523,40 @@ class Tmux:
 
     def close(self):
         subprocess.run(self.base + ["kill-server"], capture_output=True, timeout=10)
+
+
+# --------------------------------------------------------------- PANIC, crisis
+
+def panic_aftermath(report, robin, old_nick, new_nick, mark):
+    """What PANIC (modules/panic) promises, seen from both sides: the person
+    has a fresh pseudonym, and the other person saw only an ordinary QUIT."""
+    report.check("PANIC: the person's client shows a fresh nick (%s -> %s)" % (old_nick, new_nick),
+                 new_nick and new_nick != old_nick, new_nick)
+    report.check("PANIC: Robin sees an ordinary QUIT from %s" % old_nick,
+                 robin.wait(r"^(?:@\S+ )?:%s!\S+ QUIT " % re.escape(old_nick), 10, mark))
+
+
+def check_gone(report, robin, nick, panicked, quit_text, chan_shared=True):
+    """After the client quits: Robin sees the QUIT (when they still share a
+    room), or else the nick is simply gone (WHOIS answers 401)."""
+    if chan_shared and not panicked:
+        report.check("Robin sees the person quit (%s)" % quit_text,
+                     robin.wait(r"^(?:@\S+ )?:%s!\S+ QUIT :.*%s" % (re.escape(nick), re.escape(quit_text)), 10))
+        return
+
+    def gone():
+        mark = robin.mark()
+        robin.send("WHOIS " + nick)
+        m = robin.wait(r" (401|318) \S+ %s " % re.escape(nick), 2, mark)
+        robin.settle(0.2)
+        return any(re.search(r" 401 \S+ %s " % re.escape(nick), ln) for ln in robin.lines[mark:])
+    report.check("after quitting, %s is gone from the network (WHOIS: 401)" % nick, wait_until(gone, 10, 0.3))
+
+
+def crisis_nick(server):
+    """The crisis service's nick, from the config (default "Crisis")."""
+    with open(server.conf_path) as f:
+        text = f.read()
+    span = _top_level(text, "crisis")
+    m = span and re.search(r'(?m)^\s*(?:service_nick|nick)\s*[=:]\s*"([^"]+)"', text[span[0]:span[1]])
+    return m.group(1) if m else "Crisis"

@@ -130,7 +130,7 @@ def main():
         # --- talk
         robin.send("PRIVMSG %s :hello %s, I'm Robin" % (chan, nick))
         report.check("ii shows Robin's message in %s" % chan,
-                     wait_file(cout, r"^\d+ <Robin> hello %s, I'm Robin$" % re.escape(nick), 10), read(cout)[-300:])
+                     wait_file(cout, r"^\d+ <%s> hello %s, I'm Robin$" % (robin.nick, re.escape(nick)), 10), read(cout)[-300:])
         mark = robin.mark()
         type_into(os.path.join(sdir, chan, "in"), "thanks Robin, good to be here")
         got = robin.wait(r"^:%s!\S+@(\S+) PRIVMSG %s :thanks Robin, good to be here$"

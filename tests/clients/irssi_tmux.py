@@ -66,17 +66,18 @@ def main():
         tm = H.Tmux(server.tmp, "irssi --home=%s" % home, width=200, height=50,
                     env={"TERM": "screen-256color", "HOME": home, "LANG": "C.UTF-8"})
 
-        # --- connected over TLS: the status bar, the Guide's greeting
-        bar = tm.wait_screen(r"\[\d\d:\d\d\] \[([^\]\s(]+)(?:\([^)]*\))?\] \[1:HavenTest", 20)
-        if not report.check("irssi connected over TLS: its status bar shows a nick on HavenTest", bar,
-                            tm.last[-600:]):
+        # --- connected over TLS: the Guide's greeting (it follows the
+        # welcome), then the status bar's nick
+        gm = tm.wait_screen(r"-%s\(service@[^)]*\)- .*?/msg %s TOPICS" % (guide, guide), 20)
+        if not report.check("irssi connected over TLS: the screen shows the %s's greeting (a notice naming "
+                            "/msg %s TOPICS)" % (guide, guide), gm, tm.last[-800:]):
+            return
+        bar = tm.wait_screen(r"\[\d\d:\d\d\] \[([^\]\s(]+)(?:\([^)]*\))?\] \[1:HavenTest", 5)
+        if not report.check("irssi's status bar shows the person's nick", bar, tm.last[-600:]):
             return
         nick = bar.group(1)
         report.note("irssi's nick: " + nick)
         H.check_pseudonym(report, server, WANT, nick)
-        gm = tm.wait_screen(r"-%s\(service@[^)]*\)- .*?/msg %s TOPICS" % (guide, guide), 10)
-        report.check("the screen shows the %s's greeting (a notice naming /msg %s TOPICS)" % (guide, guide), gm,
-                     tm.last[-800:])
         report.check("the screen shows the MOTD's support rooms (%s - %s)" % (chan, topic["description"]),
                      re.escape(chan) and (chan + " - " + topic["description"]) in tm.last)
         tm.keys("/lastlog Welcome to")
@@ -91,8 +92,9 @@ def main():
         report.check("irssi has a %s window with the topic '%s'" % (chan, topic["description"]),
                      tm.wait_screen(r"Topic for %s: %s" % (re.escape(chan), re.escape(topic["description"])), 10),
                      tm.last[-800:])
-        report.check("the nick list in %s shows Robin" % chan,
-                     tm.wait_screen(r"\[Users %s\].*\[[ @+]Robin\]" % re.escape(chan), 10), tm.last[-800:])
+        report.check("the nick list in %s shows Robin (%s)" % (chan, robin.nick),
+                     tm.wait_screen(r"\[Users %s\].*\[[ @+]%s\]" % (re.escape(chan), robin.nick), 10),
+                     tm.last[-800:])
         goto(tm, guide)
         report.check("the %s's private window shows %s's welcome text" % (guide, chan),
                      tm.wait_screen(r"-%s\(service@[^)]*\)- %s" % (guide, re.escape(H.squash(topic["welcome"])[:60])),
@@ -102,7 +104,7 @@ def main():
         goto(tm, chan)
         robin.send("PRIVMSG %s :hi %s, I'm Robin" % (chan, nick))
         report.check("the screen shows Robin's message in %s" % chan,
-                     tm.wait_screen(r"<[ @+]?Robin> hi %s, I'm Robin" % re.escape(nick), 10), tm.last[-600:])
+                     tm.wait_screen(r"<[ @+]?%s> hi %s, I'm Robin" % (robin.nick, re.escape(nick)), 10), tm.last[-600:])
         mark = robin.mark()
         tm.keys("thank you Robin, it helps to talk")
         report.check("the screen shows the person's own line",
@@ -113,29 +115,36 @@ def main():
         report.check("Robin receives it from %s with a cloaked host" % nick,
                      got and got.group(1).endswith(".users.havend"), got and got.group(0))
 
-        # --- the crisis notice
+        # --- the crisis notice: "!crisis" in a room gets a private reply
         if not H.crisis_service_loaded(server):
             report.skip("crisis notice", "no crisis service: the shipped config loads no crisis module yet")
         else:
-            report.skip("crisis notice", "a crisis module is loaded, but this test does not know its notice yet")
+            crisis = H.crisis_nick(server)
+            tm.keys("!crisis")
+            goto(tm, "1")   # a notice from someone with no query window lands in the status window
+            report.check("the screen shows a private notice from %s after !crisis" % crisis,
+                         tm.wait_screen(r"-%s\(service@[^)]*\)- \S" % re.escape(crisis), 10), tm.last[-800:])
 
         # --- /quote PANIC
         goto(tm, "1")
         tm.keys("/clear")
         time.sleep(0.3)
+        mark = robin.mark()
         tm.keys("/quote PANIC")
         # after /clear, any timestamped line is the server's answer
         answer = tm.wait_screen(r"\d\d:\d\d (?!-!- Irssi:)(\S.*?) \[\d\d:\d\d\]", 12)
-        if answer and re.search(r"PANIC Unknown command", answer.group(1)):
+        panicked = not (answer and re.search(r"PANIC Unknown command", answer.group(1)))
+        if not panicked:
             report.skip("/quote PANIC", "PANIC not implemented yet (the server answered 421)")
         else:
-            report.check("/quote PANIC: the person sees the server's answer", answer, tm.last[-600:])
             if answer:
                 report.note("PANIC answer: " + answer.group(1)[:200])
+            renamed = tm.wait_screen(r"You're now known as (\S+)", 10)
+            H.panic_aftermath(report, robin, nick, renamed and renamed.group(1), mark)
+            nick = renamed.group(1) if renamed else nick
 
         tm.keys("/quit bye for now")
-        report.check("Robin sees the person leave with their quit message",
-                     robin.wait(r"^:%s!\S+ QUIT :.*bye for now" % re.escape(nick), 10))
+        H.check_gone(report, robin, nick, panicked, "bye for now")
     finally:
         if tm:
             tm.close()

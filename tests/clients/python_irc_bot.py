@@ -77,6 +77,7 @@ def main():
         robin.send("JOIN " + chan)
         report.check("Robin is in " + chan, robin.wait(r" 366 \S+ %s " % re.escape(chan)))
 
+        mark_r = robin.mark()
         bot = HelperBot(server.plain_port, guide, "offtopic")
         bot._connect()
 
@@ -95,7 +96,7 @@ def main():
         nick = bot.connection.get_nickname()
         report.note("the bot's nick: " + nick)
         H.check_pseudonym(report, server, "helperbot", nick, "the bot")
-        joined = spin(lambda: robin.wait(r"^:(\S+?)!\S+ JOIN :?%s" % re.escape(chan), 0), 10)
+        joined = spin(lambda: robin.wait(r"^:(\S+?)!\S+ JOIN :?%s" % re.escape(chan), 0, mark_r), 10)
         report.check("the bot joined %s through the %s" % (chan, guide), joined and joined.group(1) == nick,
                      joined and joined.group(0))
         report.check("the library tracks the bot in %s" % chan,
@@ -104,7 +105,8 @@ def main():
         def ask(expect_nick, what):
             mark = robin.mark()
             robin.send("PRIVMSG %s :!hello" % chan)
-            got = spin(lambda: robin.wait(r"^:(\S+?)!\S+ PRIVMSG %s :hello Robin, I'm a bot$" % re.escape(chan),
+            got = spin(lambda: robin.wait(r"^:(\S+?)!\S+ PRIVMSG %s :hello %s, I'm a bot$"
+                                          % (re.escape(chan), robin.nick),
                                           0, mark), 10)
             report.check("Robin sees the bot answer !hello %s" % what, got and got.group(1) == expect_nick,
                          got and got.group(0))

@@ -117,7 +117,7 @@ def main():
         say("irc.server.havend", "/msg %s JOIN anxiety" % guide)
         clog = os.path.join(logs, "irc.havend.%s.weechatlog" % chan)
         report.check("WeeChat opens %s and shows the person joining" % chan,
-                     wait_file(clog, r"\t-->\t%s \(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
+                     wait_file(clog, r"\t-->\t%s (?:\([^)]*\) )?\(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
                      read(clog))
         report.check("%s shows its topic '%s'" % (chan, topic["description"]),
                      wait_file(clog, r'Topic for %s is "%s"' % (re.escape(chan), re.escape(topic["description"])), 5))
@@ -128,7 +128,7 @@ def main():
         # --- talk
         robin.send("PRIVMSG %s :hello %s, I'm Robin" % (chan, nick))
         report.check("WeeChat shows Robin's message in %s" % chan,
-                     wait_file(clog, r"\tRobin\thello %s, I'm Robin$" % re.escape(nick), 10), read(clog))
+                     wait_file(clog, r"\t%s\thello %s, I'm Robin$" % (robin.nick, re.escape(nick)), 10), read(clog))
         mark = robin.mark()
         say("irc.havend." + chan, "thanks Robin, good to meet you")
         got = robin.wait(r"^:%s!\S+@(\S+) PRIVMSG %s :thanks Robin, good to meet you$"

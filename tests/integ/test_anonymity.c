@@ -435,6 +435,44 @@ Test(anonymity, config_errors)
     }
 }
 
+/* Replace `from` by `to` in the server's config file. */
+static void edit_config(const struct hv_server *s, const char *from, const char *to)
+{
+    FILE *f = fopen(s->conf_path, "r");
+    cr_assert(f, "cannot read %s", s->conf_path);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, from);
+    cr_assert(at, "config lacks \"%s\"", from);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *o = open_memstream(&out, &len);
+    fprintf(o, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    fclose(o);
+    hv_write_file(s->conf_path, out);
+    free(out);
+}
+
+/* REHASH applies new settings at once, but refuses to change caller_id
+ * (a user mode default) and keeps the old settings then. */
+Test(anonymity, rehash)
+{
+    struct hv_server *s = anon_server("pm_delay = 0;");
+    struct hv_client *op = hv_user(s, "staffer"), *a = hv_user(s, "alice");
+    become_oper(op);
+    edit_config(s, "pm_delay = 0;", "pm_delay = 0; nick_policy = \"chosen\";");
+    hv_send(op, "REHASH");
+    hv_expect_ms(op, 10000, "rehashed the server configuration");
+    hv_send(a, "NICK alice_again");
+    hv_expect(a, "^:alice![^ ]+ NICK :?alice_again$");
+    edit_config(s, "pm_delay = 0;", "pm_delay = 0; caller_id = false;");
+    hv_send(op, "REHASH");
+    hv_expect_ms(op, 10000, "^:" SRV " NOTICE staffer :.*anonymity\\.caller_id: cannot change while running");
+    hv_stop(s);
+}
+
 /* A word list that is missing, empty or holds a non-word is named in the
  * error; relative names resolve against the config's directory. */
 Test(anonymity, word_list_errors)

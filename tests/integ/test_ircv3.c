@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static struct hv_client *capuser(struct hv_server *s, const char *nick, const ch
     struct hv_client *c = hv_connect(s);
     if (caps && *caps) {
         hv_send(c, "CAP REQ :%s", caps);
-        hv_expect(c, "^:" SRV " CAP \\* ACK :%s$", hv_re(caps));
+        hv_expect(c, "^(@[^ ]+ )?:" SRV " CAP \\* ACK :%s$", hv_re(caps));
         hv_send(c, "CAP END");
     }
     hv_register(c, nick);
@@ -301,6 +302,48 @@ Test(ircv3, setname)
     hv_expect_exact(a, ":%s SETNAME :Carol", hv_mask(c));
     hv_sync(c);
     cr_expect(hv_find(c, " SETNAME :Carol") == NULL, "SETNAME echoed to a client without the cap");
+    hv_stop(s);
+}
+
+/* The server's config file with `from` replaced by `to`, written back,
+ * then REHASH by SIGHUP. */
+static void rehash_replacing(struct hv_server *s, const char *from, const char *to)
+{
+    FILE *f = fopen(s->conf_path, "r");
+    cr_assert(f);
+    char buf[16384];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *at = strstr(buf, from);
+    cr_assert(at, "%s not in the config", from);
+    char out[16500];
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - buf), buf, to, at + strlen(from));
+    hv_write_file(s->conf_path, out);
+    kill(s->pid, SIGHUP);
+}
+
+/* REHASH switching show_sent_realname brings CAP NEW / DEL setname to
+ * cap-notify clients, and SETNAME follows. */
+Test(ircv3, setname_follows_rehash)
+{
+    struct hv_opts o = { .extra = "privacy = { show_sent_realname = false; };" };
+    struct hv_server *s = hv_start(&o);
+    struct hv_client *a = hv_connect(s);
+    hv_send(a, "CAP LS 302");
+    hv_expect(a, "^:" SRV " CAP \\* LS :");
+    hv_send(a, "CAP END");
+    hv_register(a, "alice");
+    rehash_replacing(s, "show_sent_realname = false", "show_sent_realname = true");
+    hv_expect_ms(a, 5000, "^:" SRV " CAP alice NEW :setname$");
+    hv_send(a, "CAP REQ :setname");
+    hv_expect_exact(a, ":irc.test.local CAP alice ACK :setname");
+    hv_send(a, "SETNAME :New Name");
+    hv_expect_exact(a, ":%s SETNAME :New Name", hv_mask(a));
+    rehash_replacing(s, "show_sent_realname = true", "show_sent_realname = false");
+    hv_expect_ms(a, 5000, "^:" SRV " CAP alice DEL :setname$");
+    hv_send(a, "SETNAME :Other");
+    hv_expect(a, "^:" SRV " FAIL SETNAME CANNOT_CHANGE_REALNAME :");
     hv_stop(s);
 }
 

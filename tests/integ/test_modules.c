@@ -260,6 +260,8 @@ Test(modules, bad_topics_config_refuses_start)
           "topics\\.list\\[0\\]\\.colour: unknown setting" },
         { "{ name = \"a\"; channel = \"#a\"; description = \"x\"; }", "  create_channels = \"nobody\";",
           "topics\\.create_channels: \"nobody\": must be \"staff\"" },
+        { "{ name = \"a\"; channel = \"#a\"; description = \"x\"; }", "  guide_nick = \"Echo\";",
+          "havend\\.conf:[0-9]+: topics\\.guide_nick: the nick \"Echo\" is already in use" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct mconf m = { .topics = cases[i].topics, .settings = cases[i].settings };
@@ -272,9 +274,47 @@ Test(modules, bad_topics_config_refuses_start)
         int st = hv_run(run, NULL, &out);
         cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "case %zu: havend started: %s", i, out);
         cr_expect(matches(cases[i].want, out), "case %zu: wanted /%s/ in:\n%s", i, cases[i].want, out);
+        cr_expect(!matches("Sanitizer|runtime error:", out), "case %zu: memory error on the way out:\n%s", i, out);
         free(out);
         hv_free(s);
     }
+}
+
+/* A topic channel longer than limits.channellen is refused at start-up;
+ * on REHASH it is refused without leaving the other new channels behind. */
+Test(modules, topic_channel_over_channellen)
+{
+    struct mconf m = { .more = "limits = { channellen = 10; };",
+                       .topics = "{ name = \"a\"; channel = \"#a\"; description = \"x\"; },\n"
+                                 "{ name = \"b\"; channel = \"#muchtoolongforten\"; description = \"y\"; }" };
+    char *extra = extra_text(&m);
+    struct hv_opts o = { .extra = extra };
+    struct hv_server *s = hv_prepare(&o);
+    free(extra);
+    char *out;
+    const char *run[] = { "-c", s->conf_path, NULL };
+    int st = hv_run(run, NULL, &out);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "havend started: %s", out);
+    cr_expect(matches("havend\\.conf:[0-9]+: topics\\.list\\[1\\]\\.channel: the server does not accept "
+                      "\"#muchtoolongforten\"", out), "output:\n%s", out);
+    free(out);
+    hv_free(s);
+
+#define SHORT_TOPICS "{ name = \"anxiety\"; channel = \"#anxiety\"; description = \"x\"; }"
+    struct mconf ok = { .more = "limits = { channellen = 10; };", .topics = SHORT_TOPICS };
+    s = start(&ok);
+    struct hv_client *op = hv_user(s, "staff");
+    become_oper(op);
+    struct mconf bad = { .more = "limits = { channellen = 10; };",
+                         .topics = SHORT_TOPICS ",\n{ name = \"c\"; channel = \"#fresh\"; description = \"z\"; },\n"
+                                   "{ name = \"d\"; channel = \"#muchtoolongforten\"; description = \"y\"; }" };
+    rewrite_config(s, &bad);
+    rehash(s, op);
+    hv_expect(op, "NOTICE staff :.*topics\\.list\\[2\\]\\.channel: the server does not accept");
+    size_t l = list(op);
+    cr_expect(since(op, l, " 322 staff #fresh ") == NULL, "a channel of the refused config stayed");
+    cr_expect(since(op, l, " 322 staff #anxiety "), "#anxiety gone");
+    hv_stop(s);
 }
 
 /* ------------------------------------------------------------ greeting and MOTD */

@@ -109,4 +109,7 @@ Test(utf8, cut_at_boundaries)
     cr_assert_eq(utf8_cut(s, len, 2), 1);                   /* not inside é */
     cr_assert_eq(utf8_cut(s, len, 1), 1);
     cr_assert_eq(utf8_cut(s, len, 0), 0);
+    /* Latin-1 (not UTF-8): no long walk back, cut where asked */
+    const char *latin = "\xA9\xA9\xA9\xA9\xA9\xA9\xA9\xA9";
+    cr_assert_eq(utf8_cut(latin, 8, 6), 6);
 }
