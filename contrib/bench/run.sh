@@ -269,7 +269,8 @@ logcmd() { printf '%q ' "$@" >> "$cmdlog"; echo >> "$cmdlog"; }
 
 # ------------------------------------------------------------ servers
 
-# Start server kind $1 in a fresh dir; sets spid and port.
+# Start server kind $1 in a fresh dir; sets spid, sdir and port. Returns
+# non-zero (after showing the server's log) if it did not come up.
 start_server() { # kind
     local kind=$1 dir
     dir=$(mktemp -d "$tmp/$kind.XXXX")
@@ -277,6 +278,11 @@ start_server() { # kind
     case $kind in
         havend-bare|havend-default)
             "conf_${kind//-/_}" "$dir" "$port"
+            if ! "$HAVEND" -t -c "$dir/havend.conf" > "$dir/server.log" 2>&1; then
+                echo "run.sh: $kind: the bench config does not validate:" >&2
+                cat "$dir/server.log" >&2
+                return 1
+            fi
             logcmd "${pin_server[@]}" "$HAVEND" -c "$dir/havend.conf"
             "${pin_server[@]}" "$HAVEND" -c "$dir/havend.conf" > "$dir/server.log" 2>&1 &
             ;;
@@ -301,7 +307,8 @@ start_server() { # kind
     if ! "$IRCBENCH" --port "$port" --wait-port --timeout 20 || ! kill -0 "$spid" 2>/dev/null; then
         echo "run.sh: $kind did not start; its log:" >&2
         tail -n 30 "$dir/server.log" >&2
-        exit 1
+        stop_server
+        return 1
     fi
 }
 
@@ -338,6 +345,7 @@ bench() { # kind args...
 
 # ------------------------------------------------------------ run
 
+failed=""
 log "servers: $servers; scenarios: $scenarios; results: $out"
 for kind in $servers; do
     case $kind in
@@ -348,24 +356,24 @@ for kind in $servers; do
         case $sc in
             connect)
                 for c in $CONNECT_C; do
-                    start_server "$kind"
+                    start_server "$kind" || { failed="$failed $kind/$sc"; continue; }
                     bench "$kind" --scenario connect -n "$CONNECT_N" -c "$c" --timeout "$CONNECT_TIMEOUT"
                     stop_server
                 done
                 ;;
             idle)
-                start_server "$kind"
+                start_server "$kind" || { failed="$failed $kind/$sc"; continue; }
                 bench "$kind" --scenario idle -n "$IDLE_N" -k "$IDLE_K" -c 100 --timeout "$SETUP_TIMEOUT"
                 stop_server
                 ;;
             fanout)
-                start_server "$kind"
+                start_server "$kind" || { failed="$failed $kind/$sc"; continue; }
                 bench "$kind" --scenario fanout -m "$FANOUT_M" -s "$FANOUT_S" --ladder "$FANOUT_LADDER" -c 100 \
                     --timeout "$SETUP_TIMEOUT"
                 stop_server
                 ;;
             privmsg)
-                start_server "$kind"
+                start_server "$kind" || { failed="$failed $kind/$sc"; continue; }
                 bench "$kind" --scenario privmsg -p "$PRIVMSG_P" --ladder "$PRIVMSG_LADDER" -c 100 \
                     --timeout "$SETUP_TIMEOUT"
                 stop_server
@@ -419,3 +427,7 @@ awk -F'\t' -v servers="$servers" '
     }
 ' "$summary" | tee "${out%.jsonl}.table"
 log "JSON lines: $out; table: ${out%.jsonl}.table; commands: $cmdlog"
+if [ -n "$failed" ]; then
+    log "could not start the server for:$failed"
+    exit 1
+fi

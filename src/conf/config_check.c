@@ -190,6 +190,7 @@ bool certfp_normalize(const char *v, char out[65])
     return n == 64;
 }
 
+/* opers[].certfp: see certfp_normalize. */
 const char *chk_certfp(const char *v)
 {
     char fp[65];

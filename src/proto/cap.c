@@ -222,6 +222,7 @@ static void cap_offer_now(struct cap_offer *o)
     }
 }
 
+/* Before a REHASH: remember what is on offer. */
 void cap_notify_prepare(void)
 {
     cap_offer_now(&offer_before);
@@ -261,6 +262,7 @@ static void cap_notify_conn(struct conn *c, const struct cap_offer *now)
         send_line(u, ":%s CAP %s NEW :%s", srv.name, client_target(u), added);
 }
 
+/* After a REHASH took effect: tell cap-notify clients what changed. */
 void cap_notify_commit(void)
 {
     struct cap_offer now;

@@ -122,8 +122,10 @@ def main():
             crisis = H.crisis_nick(server)
             tm.keys("!crisis")
             goto(tm, "1")   # a notice from someone with no query window lands in the status window
-            report.check("the screen shows a private notice from %s after !crisis" % crisis,
-                         tm.wait_screen(r"-%s\(service@[^)]*\)- \S" % re.escape(crisis), 10), tm.last[-800:])
+            seen = tm.wait_screen(r"-%s\(service@[^)]*\)- (\S.{0,80})" % re.escape(crisis), 10)
+            report.check("the screen shows a private notice from %s after !crisis" % crisis, seen, tm.last[-800:])
+            if seen:
+                report.note("%s says: %s" % (crisis, seen.group(1)))
 
         # --- /quote PANIC
         goto(tm, "1")

@@ -138,17 +138,34 @@ def main():
         report.check("WeeChat shows the person's own line",
                      wait_file(clog, r"\t%s\tthanks Robin, good to meet you$" % re.escape(nick), 5))
 
+        # --- the crisis notice: "!crisis" in a room gets a private reply
+        if not H.crisis_service_loaded(server):
+            report.skip("crisis notice", "no crisis service: the shipped config loads no crisis module yet")
+        else:
+            crisis = H.crisis_nick(server)
+            say("irc.havend." + chan, "!crisis")
+            rx = re.compile(r"\t%s \(service@[^)]*\): (.+)$" % re.escape(crisis), re.M)
+            seen = H.wait_until(lambda: rx.search(read(slog)) or rx.search(read(clog)), 10)
+            report.check("WeeChat shows a private notice from %s after !crisis" % crisis, seen)
+            if seen:
+                report.note("%s says: %s" % (crisis, seen.group(1)[:100]))
+
         # --- PANIC
         before = len(read(slog))
+        mark = robin.mark()
         say("irc.server.havend", "/quote PANIC")
-        answer = H.wait_until(lambda: re.search(r"^.*PANIC.*$", read(slog)[before:], re.M), 10)
-        if answer and "Unknown command" in answer.group(0):
+        answer = H.wait_until(lambda: re.search(r"^.*(?:PANIC.*|You are now known as (\S+))$",
+                                                read(slog)[before:], re.M), 10)
+        panicked = not (answer and "Unknown command" in answer.group(0))
+        if not panicked:
             report.skip("/quote PANIC", "PANIC not implemented yet (the server answered 421)")
         else:
-            report.check("/quote PANIC: the person sees the server's answer", answer, read(slog)[before:])
+            renamed = H.wait_until(lambda: re.search(r"You are now known as (\S+)$", read(slog)[before:], re.M), 10)
+            H.panic_aftermath(report, robin, nick, renamed and renamed.group(1), mark)
+            nick = renamed.group(1) if renamed else nick
 
         say("irc.server.havend", "/quit leaving now")
-        report.check("Robin sees the person quit", robin.wait(r"^:%s!\S+ QUIT :.*leaving now" % re.escape(nick), 10))
+        H.check_gone(report, robin, nick, panicked, "leaving now")
         try:
             wee.wait(10)
         except subprocess.TimeoutExpired:
