@@ -279,6 +279,7 @@ struct server {
         size_t pending_len;
     } label;
     char name[HOST_MAX + 1];     /* our server name (fixed at start) */
+    struct client *cmd_source;   /* whose command is being handled (account-tag) */
     char created[64];            /* for RPL_CREATED */
     bool shutting_down;
 };

@@ -60,7 +60,7 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $quick = 1 ]; then
-    : "${CONNECT_N:=2000}" "${IDLE_N:=2000}" "${FANOUT_M:=200}" "${FANOUT_S:=20}"
+    : "${CONNECT_N:=2000}" "${IDLE_N:=1000}" "${FANOUT_M:=200}" "${FANOUT_S:=20}"
     : "${FANOUT_LADDER:=2,16}" "${PRIVMSG_P:=200}" "${PRIVMSG_LADDER:=16}"
     : "${DURATION:=2}" "${DRAIN:=1}" "${SETTLE:=0.5}" "${CONNECT_TIMEOUT:=10}" "${SETUP_TIMEOUT:=60}"
 fi

@@ -84,8 +84,12 @@ int scenario_connect(struct json *j)
     int n = B.o.n, c = B.o.c;
     say("connect: %d clients, %d in flight, to %s port %d", n, c, B.o.host, B.o.port);
     B.on_ready = NULL;
+    double cpu0 = self_cpu_seconds(), scpu0 = B.o.pid ? proc_cpu_seconds(B.o.pid) : -1;
     int64_t t0 = now_ns();
     int ok = open_clients(0, n, c, setup_deadline());
+    double wall = (double)(now_ns() - t0) / 1e9;
+    double cpu = wall > 0 ? (self_cpu_seconds() - cpu0) / wall : 0;
+    double scpu = scpu0 >= 0 && wall > 0 ? (proc_cpu_seconds(B.o.pid) - scpu0) / wall : -1;
     int64_t last = t0;
     struct hist h;
     hist_reset(&h);
@@ -100,9 +104,11 @@ int scenario_connect(struct json *j)
     double secs = (double)(last - t0) / 1e9;
     double rate = secs > 0 ? ok / secs : 0;
     say("connect: %d of %d registered in %.3f s: %.0f registrations/s (latency p50 %.2f ms, p99 %.2f ms, "
-        "max %.2f ms), %llu connect errors, %llu disconnects",
+        "max %.2f ms), %llu connect errors, %llu disconnects; cpu: generator %.0f%%, server %.0f%%",
         ok, n, secs, rate, hist_pct_ms(&h, 50), hist_pct_ms(&h, 99), (double)h.max / 1000,
-        (unsigned long long)B.connect_errors, (unsigned long long)B.disconnects);
+        (unsigned long long)B.connect_errors, (unsigned long long)B.disconnects, cpu * 100, scpu * 100);
+    if (ok < n)
+        say("connect: only %d of %d registered within --timeout %.0f s: the rate covers those", ok, n, B.o.timeout);
     json_int(j, "n", n);
     json_int(j, "c", c);
     json_num(j, "seconds", secs);
@@ -110,6 +116,8 @@ int scenario_connect(struct json *j)
     json_num(j, "reg_p50_ms", hist_pct_ms(&h, 50));
     json_num(j, "reg_p99_ms", hist_pct_ms(&h, 99));
     json_num(j, "reg_max_ms", (double)h.max / 1000);
+    json_num(j, "generator_cpu", cpu);
+    json_num(j, "server_cpu", scpu);
     common_json(j);
     char metric[64];
     snprintf(metric, sizeof metric, "registrations/s (n=%d, c=%d)", n, c);
@@ -284,6 +292,10 @@ static double run_ladder(const int *senders, int ns, int recipients, target_fn t
                          const char *scenario)
 {
     double best = 0;
+    json_num(j, "deadline_ms", B.o.deadline_ms);
+    json_num(j, "p99_limit_ms", B.o.p99_limit_ms);
+    json_num(j, "min_ratio", B.o.min_ratio);
+    json_int(j, "size", B.o.size);
     json_key(j, "steps");
     json_open(j, '[');
     for (int i = 0; i < B.o.nladder && !B.stop; i++) {

@@ -171,6 +171,15 @@ bool hv_user_has_umode(const hv_user *u, char letter);
  * IPv6), the same across their connections, revealing nothing. For bans and
  * throttles only; never show it to ordinary users. "" for services. */
 const char *hv_user_ban_token(const hv_user *u);
+/* The account u is logged in to (an oper/staff block's name, via SASL or
+ * OPER; an operator always counts as logged in to their oper block), or
+ * NULL when not logged in. */
+const char *hv_user_account(const hv_user *u);
+/* Call fn for every registered local user (not services). fn may
+ * disconnect the user it is given (the connection closes after the
+ * current event), but must not rely on other users staying valid after
+ * disconnecting them. */
+void hv_user_foreach(void (*fn)(hv_user *u, void *arg), void *arg);
 
 /* Iterate the channels a user is in: i from 0 until NULL. */
 hv_channel *hv_user_channel_at(const hv_user *u, size_t i);

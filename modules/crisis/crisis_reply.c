@@ -202,15 +202,16 @@ void crisis_resources_reply(hv_user *u, int argc, char **argv)
     else
         crisis_sayf(to, "Help in %s - free, confidential, and only you can see this:", r ? r->country : crisis_cur.dir.intl.country);
     say_emergency(to, r);
-    if (r && n == 0 && topic >= 0) {
-        crisis_sayf(to, "  I don't have a %s service listed for %s - these can still help:", crisis_topic_label(topic),
-             r->country);
+    bool none = r && n == 0 && topic >= 0;
+    if (none) {
+        crisis_sayf(to, "  I don't have a service for %s listed for %s - these can still help:",
+                    crisis_topic_label(topic), r->country);
         int general[2] = { CT_SUICIDE, CT_MENTAL_HEALTH };
         pick(r, general, 2, sv, &n, 3);
     }
     for (size_t i = 0; i < n; i++)
         say_service(to, sv[i]);
-    if (!r || (!asked && !chosen) || n == 0) {      /* international ones too */
+    if (!r || (!asked && !chosen) || none || n == 0) {      /* international ones too */
         size_t k = n;
         pick(&crisis_cur.dir.intl, &topic, topic >= 0 ? 1 : 0, sv, &n, 64);
         if (n == k)

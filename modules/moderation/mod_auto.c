@@ -204,7 +204,7 @@ static enum hv_verdict run_filters(struct hv_event *ev, const char *norm, size_t
     struct scan_ctx x = { chan, "" };
     int flag;
     int blk = mod_matcher_scan(G.matcher, norm, nlen, filter_applies, &x, &flag);
-    char name[16];
+    char name[24];
     if (blk >= 0) {
         G.n_blocked++;
         mod_audit("Filter %s (\"%s\") blocked a message from %s %s", filter_name((size_t)blk, name, sizeof name),

@@ -259,6 +259,9 @@ MOD_INTERNAL const char *mod_actor(const hv_user *u, char *buf, size_t len);
 /* An audit line: to the staff channel and the audit log file. No
  * addresses, tokens or message text. */
 MOD_INTERNAL void mod_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An audit line for the log file only (what the staff channel already saw
+ * in another form, e.g. a report). */
+MOD_INTERNAL void mod_audit_file(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A line to the staff channel only (reports: may hold message text). */
 MOD_INTERNAL void mod_staff_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Rebuild G.all and G.matcher from config and runtime filters. */

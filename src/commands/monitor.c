@@ -118,6 +118,7 @@ struct clist {
     size_t len, max;
 };
 
+/* Start an empty list reply for numeric to `to`, sized to fit a line. */
 static void clist_init(struct clist *l, struct client *to, int numeric)
 {
     l->to = to;
@@ -129,6 +130,7 @@ static void clist_init(struct clist *l, struct client *to, int numeric)
     l->max = used + 64 < IRC_LINE_MAX ? IRC_LINE_MAX - used : 64;
 }
 
+/* Send what has accumulated, if anything. */
 static void clist_flush(struct clist *l)
 {
     if (l->len)
@@ -137,6 +139,7 @@ static void clist_flush(struct clist *l)
     l->buf[0] = '\0';
 }
 
+/* Append one item, sending the line first when it would not fit. */
 static void clist_add(struct clist *l, const char *item)
 {
     size_t n = strlen(item);
@@ -223,6 +226,7 @@ static void monitor_del(struct client *u, char *targets)
     }
 }
 
+/* Forget u's whole list (MONITOR C, quit, free). */
 void monitor_clear(struct client *u)
 {
     struct monitor_list *l = u->monitor;
@@ -300,12 +304,14 @@ static void notify(const char *nick, int numeric, const char *what, const struct
     }
 }
 
+/* u is online under u->nick: 730 to its watchers. */
 void monitor_signon(struct client *u)
 {
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
     notify(u->nick, RPL_MONONLINE, client_mask(u, mask, sizeof mask), u);
 }
 
+/* Nobody is online as nick any more: 731 to its watchers. */
 void monitor_signoff(const char *nick)
 {
     char copy[NICK_MAX + 1];

@@ -128,6 +128,7 @@ static void dispatch(struct conn *c, struct message *m)
 
 void command_dispatch(struct conn *c, struct message *m)
 {
+    srv.cmd_source = c->client;
     /* labeled-response: everything this command sends back is labeled. */
     char label[65];
     if ((c->caps & CAP_LABELED_RESPONSE) && m->tags && tags_get(m->tags, "label", label, sizeof label) &&
@@ -135,7 +136,8 @@ void command_dispatch(struct conn *c, struct message *m)
         label_begin(c, label);
         dispatch(c, m);
         label_end();
-        return;
+    } else {
+        dispatch(c, m);
     }
-    dispatch(c, m);
+    srv.cmd_source = NULL;
 }

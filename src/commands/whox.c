@@ -16,6 +16,8 @@
 /* The order WHOX fields are sent in, whatever order they were asked in. */
 static const char whox_order[] = "tcuihsnfdlaor";
 
+/* "%<fields>[,<token>]" out of a WHO options word: the fields in reply
+ * order, and the token when it is 1 to 3 digits. */
 bool whox_parse(const char *opts, struct whox_req *x)
 {
     const char *pct = opts ? strchr(opts, '%') : NULL;
@@ -37,6 +39,8 @@ bool whox_parse(const char *opts, struct whox_req *x)
     return true;
 }
 
+/* H/G, then * for an oper, B for a bot, then the channel status prefix
+ * (every one for multi-prefix askers). */
 const char *who_flags(const struct client *to, const struct client *u, unsigned status, char *buf, size_t len)
 {
     char pfx[8] = "";
@@ -66,6 +70,7 @@ static size_t put(char *buf, size_t len, size_t off, const char *word)
     return w < 0 ? off : off + (size_t)w;
 }
 
+/* One 354 line with exactly the requested fields, in the spec's order. */
 void whox_reply(struct client *to, const struct whox_req *x, const char *chan, struct client *u, unsigned status)
 {
     char line[IRC_LINE_MAX], tmp[32];

@@ -181,6 +181,18 @@ const char *hv_user_ban_token(const hv_user *u)
     return u->ban_token;
 }
 
+const char *hv_user_account(const hv_user *u)
+{
+    return u->account ? u->account : u->oper_name;
+}
+
+void hv_user_foreach(void (*fn)(hv_user *u, void *arg), void *arg)
+{
+    for (struct conn *c = srv.conns; c; c = c->next)
+        if (!c->dead && c->client && c->client->registered)
+            fn(c->client, arg);
+}
+
 int hv_user_vanish(hv_user *u, const char *quit_text)
 {
     return user_vanish(u, quit_text && *quit_text ? quit_text : "Connection closed");

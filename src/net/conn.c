@@ -386,8 +386,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
             /* No complete line: an over-long one is cut and answered now. */
             if (evbuffer_get_length(in) > IRC_INPUT_MAX) {
                 evbuffer_drain(in, evbuffer_get_length(in));
+                if (!c->discarding)     /* one 417 per line, not per read */
+                    send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
                 c->discarding = true;
-                send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
             }
             break;
         }
@@ -416,7 +417,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         line[n] = '\0';
         conn_process_line(c, line, n);
     }
-    if (!c->dead && evbuffer_get_length(in) > c->cls->recvq)
+    /* recvq bounds the input waiting while fake-lagged. One partial line
+     * of up to IRC_INPUT_MAX bytes is always allowed: a long but legal
+     * line split across reads got its sender dropped (found by
+     * tests/integ/test_abuse_input.c). */
+    size_t recvq = c->cls->recvq > IRC_INPUT_MAX ? c->cls->recvq : IRC_INPUT_MAX;
+    if (!c->dead && evbuffer_get_length(in) > recvq)
         conn_close(c, "Excess Flood");
 }
 

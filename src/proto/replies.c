@@ -16,6 +16,7 @@ static const char *middle(const char *s, const char *fallback)
     return s && *s && *s != ':' && !strchr(s, ' ') ? s : fallback;
 }
 
+/* One FAIL/WARN/NOTE line from the server to `to`. */
 void send_standard_reply(struct client *to, const char *type, const char *command, const char *code,
                          const char *context, const char *description)
 {

@@ -89,6 +89,20 @@ static const char *outline_time(struct outline *o)
     return o->time;
 }
 
+/* The account to tag o with: the one given, else that of the user whose
+ * command is being handled when the line is from them (":nick!..."), so
+ * PART, QUIT, NICK, MODE... carry account-tag like PRIVMSG does. */
+static const char *outline_account(const struct outline *o)
+{
+    if (o->tags && o->tags->account)
+        return o->tags->account;
+    const struct client *s = srv.cmd_source;
+    if (!s || !s->account || o->body[0] != ':')
+        return NULL;
+    size_t n = strlen(s->nick);
+    return strncmp(o->body + 1, s->nick, n) == 0 && o->body[1 + n] == '!' ? s->account : NULL;
+}
+
 /* The variant of o for a connection with these caps: 0 plain, bit 0
  * server-time, bit 1 message-tags, bit 2 account-tag. */
 static const char *outline_variant(struct outline *o, unsigned caps, size_t *len)
@@ -100,7 +114,8 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
         if (!t || (!t->msgid && !t->client_tags && !t->server_tags))
             v &= ~2u;                   /* nothing extra to show */
     }
-    if ((v & 4u) && (!t || !t->account))
+    const char *account = (v & 4u) ? outline_account(o) : NULL;
+    if (!account)
         v &= ~4u;
     if (v == 0) {
         *len = o->blen;
@@ -118,7 +133,7 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
         if (v & 4u) {
             /* Account names have no spaces; escape what a tag value cannot hold. */
             size_t k = (size_t)snprintf(acctag, sizeof acctag, "account=");
-            for (const char *p = t->account; *p && k + 3 < sizeof acctag; p++) {
+            for (const char *p = account; *p && k + 3 < sizeof acctag; p++) {
                 if (*p == ';' || *p == '\\') {
                     acctag[k++] = '\\';
                     acctag[k++] = *p == ';' ? ':' : '\\';

@@ -49,6 +49,7 @@ static size_t seq_len(const unsigned char *s, size_t len, size_t *bad)
     return need;
 }
 
+/* Walk s sequence by sequence; false at the first ill-formed one. */
 bool utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -66,6 +67,7 @@ bool utf8_valid(const char *s, size_t len)
     return true;
 }
 
+/* Copy well-formed sequences, one U+FFFD per maximal ill-formed subpart. */
 size_t utf8_repair(const char *in, size_t inlen, char *out, size_t outcap)
 {
     static const char fffd[] = "\xEF\xBF\xBD";
@@ -85,6 +87,7 @@ size_t utf8_repair(const char *in, size_t inlen, char *out, size_t outcap)
     return o;
 }
 
+/* Back off from max to the start of the character it falls in. */
 size_t utf8_cut(const char *s, size_t len, size_t max)
 {
     if (len <= max)

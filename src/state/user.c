@@ -253,6 +253,9 @@ static void rejoin_fallback(struct client *u, struct membership *ms, const char 
         send_to_channel_opts(ch, u, &away, ":%s AWAY :%s", mask, u->away);
 }
 
+/* Change u's public user@host (IRCv3 chghost): CHGHOST to members with the
+ * cap (and u), QUIT then the rejoin fallback to the others, 396 to u when
+ * it lacks the cap. For features that give users new hosts (vhosts). */
 int user_change_host(struct client *u, const char *user, const char *host)
 {
     if (!user || !host || strlen(user) > USER_MAX || !user[0] || user[0] == ':' || !irc_valid_user(user) ||

@@ -65,5 +65,7 @@ int user_vanish(struct client *u, const char *quit_text)
     vanish_pick_nick(u, nick, sizeof nick);
     user_set_nick(u, nick);
     send_line(u, ":%s NICK :%s", oldmask, u->nick);
+    /* Watchers of the new nick see it arrive, as for anyone connecting. */
+    monitor_signon(u);
     return 0;
 }

@@ -18,6 +18,7 @@ out with capture-pane. Checked on the screen:
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -144,6 +145,22 @@ def main():
             renamed = tm.wait_screen(r"You're now known as (\S+)", 10)
             H.panic_aftermath(report, robin, nick, renamed and renamed.group(1), mark)
             nick = renamed.group(1) if renamed else nick
+
+        # --- PANIC on a key, as docs/connecting.md tells people to set it up
+        tm.keys("/alias PANIC quote PANIC")
+        tm.keys("/bind meta-P command panic")
+        tm.keys("/clear")
+        time.sleep(0.3)
+        mark = robin.mark()
+        subprocess.run(tm.base + ["send-keys", "-t", "t", "M-P"], check=True, timeout=10)
+        if not panicked:
+            report.check("Alt+Shift+P (bound as docs/connecting.md says) sends PANIC (the server's 421 shows)",
+                         tm.wait_screen(r"PANIC Unknown command", 12), tm.last[-600:])
+        else:
+            again = tm.wait_screen(r"You're now known as (\S+)", 12)
+            report.check("Alt+Shift+P (bound as docs/connecting.md says) sends PANIC: another fresh nick",
+                         again and again.group(1) != nick, tm.last[-600:])
+            nick = again.group(1) if again else nick
 
         tm.keys("/quit bye for now")
         H.check_gone(report, robin, nick, panicked, "bye for now")

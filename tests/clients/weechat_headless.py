@@ -164,6 +164,27 @@ def main():
             H.panic_aftermath(report, robin, nick, renamed and renamed.group(1), mark)
             nick = renamed.group(1) if renamed else nick
 
+        # --- PANIC as a command of its own, as docs/connecting.md sets it up
+        # (the key binding itself needs a terminal; /key bind is checked to be accepted)
+        say("irc.server.havend", "/alias add panic /quote PANIC")
+        say("irc.server.havend", "/key bind meta-P /panic")
+        before = len(read(slog))
+        say("irc.havend." + chan if not panicked else "irc.server.havend", "/panic")
+        if not panicked:
+            report.check("/panic (the alias from docs/connecting.md) sends PANIC (the server's 421 shows)",
+                         H.wait_until(lambda: "PANIC: Unknown command" in read(slog)[before:], 10),
+                         read(slog)[before:])
+        else:
+            again = H.wait_until(lambda: re.search(r"You are now known as (\S+)$", read(slog)[before:], re.M), 10)
+            report.check("/panic (the alias from docs/connecting.md) sends PANIC: another fresh nick",
+                         again and again.group(1) != nick, read(slog)[before:])
+            nick = again.group(1) if again else nick
+        core = os.path.join(logs, "core.weechat.weechatlog")
+        report.check("WeeChat accepted the alias and the key binding",
+                     H.wait_until(lambda: re.search(r"[Aa]lias \"panic\" .*created", read(core))
+                                  and re.search(r"[Nn]ew key binding.*: meta-P => /panic", read(core)), 5),
+                     read(core)[-600:])
+
         say("irc.server.havend", "/quit leaving now")
         H.check_gone(report, robin, nick, panicked, "leaving now")
         try:

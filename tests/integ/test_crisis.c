@@ -101,6 +101,18 @@ static char *lines_since(const struct hv_client *c, size_t from)
     return out;
 }
 
+/* How many lines at or after `from` match the ERE. */
+static size_t count_since(const struct hv_client *c, size_t from, const char *ere)
+{
+    regex_t re;
+    cr_assert(regcomp(&re, ere, REG_EXTENDED | REG_NOSUB) == 0, "bad regex %s", ere);
+    size_t n = 0;
+    for (size_t i = from; i < c->nlines; i++)
+        n += regexec(&re, c->lines[i], 0, NULL, 0) == 0;
+    regfree(&re);
+    return n;
+}
+
 /* Send a line and wait until everything it caused has arrived (a PING
  * answered after it); returns the index of the first new line. */
 static size_t say(struct hv_client *c, const char *line)
@@ -135,7 +147,6 @@ Test(crisis, private_reply_staff_alert_nobody_else)
     struct hv_server *s = start(NULL);
     struct hv_client *op = hv_user(s, "volunteer"), *a = hv_user(s, "alice"), *b = hv_user(s, "bob");
     staff_join(op, "#staff");
-    hv_expect(op, CRISIS "PRIVMSG #staff |:Crisis!service@services\\.irc\\.test\\.local JOIN |366");
     hv_join(a, "#lobby");
     hv_join(b, "#lobby");
     hv_skip(op);
@@ -151,7 +162,7 @@ Test(crisis, private_reply_staff_alert_nobody_else)
     cr_assert(notice >= 0 && notice < pong, "the notice did not come in the same turn:\n%s", lines_since(a, from));
     EXPECT_SINCE(a, from, TO("alice") "  If you are in danger right now, please call 911\\.$");
     EXPECT_SINCE(a, from, TO("alice") "  988 Suicide & Crisis Lifeline: call or text 988");
-    EXPECT_SINCE(a, from, TO("alice") ".*This network's default.*REGION <code>|" TO("alice") ".*REGION <code>");
+    EXPECT_SINCE(a, from, TO("alice") "These are for United States \\(this network's default\\) and international\\.");
     EXPECT_SINCE(a, from, TO("alice") "Someone from the support team may also message you");
 
     /* staff: who and where, never the words */
@@ -173,7 +184,6 @@ Test(crisis, staff_channel_is_operators_only)
     struct hv_client *b = hv_user(s, "bob");
     hv_send(b, "JOIN #staff");
     hv_expect(b, "^:" SRV " 520 bob #staff :");
-    hv_send(b, "MODE #staff");
     hv_sync(b);
     cr_expect(hv_find(b, "JOIN #staff") == NULL);
     hv_stop(s);
@@ -188,6 +198,7 @@ Test(crisis, rate_limit_and_levels)
     staff_join(op, "#staff");
     hv_join(a, "#lobby");
     hv_skip(op);
+    size_t mark = op->nlines;
 
     size_t from = say(a, "PRIVMSG #lobby :I feel so hopeless lately");
     EXPECT_SINCE(a, from, TO("alice") ".*heavy at the moment");
@@ -206,7 +217,7 @@ Test(crisis, rate_limit_and_levels)
     from = say(a, "PRIVMSG #lobby :i want to end my life");
     EXPECT_NONE_SINCE(a, from, CRISIS);
     hv_sync(op);
-    hv_expect_none(op, 300, "PRIVMSG #staff");
+    cr_expect_eq(count_since(op, mark, "PRIVMSG #staff :"), 2, "not exactly two alerts:\n%s", lines_since(op, mark));
     hv_stop(s);
 }
 
@@ -236,7 +247,7 @@ Test(crisis, private_messages_default)
     from = say(a, "PRIVMSG Crisis :i want to die");
     EXPECT_SINCE(a, from, TO("alice") "I'm still here");
     hv_sync(op);
-    hv_expect_none(op, 300, "URGENT");
+    cr_expect_eq(count_since(op, 0, "URGENT"), 1);
     hv_stop(s);
 }
 
@@ -331,7 +342,7 @@ Test(crisis, resources_filters)
 
     /* a topic the region has nothing for: general lines and international ones */
     from = say(a, "PRIVMSG Crisis :RESOURCES IN eating disorders");
-    EXPECT_SINCE(a, from, TO("alice") "  I don't have a eating disorders service listed for India");
+    EXPECT_SINCE(a, from, TO("alice") "  I don't have a service for eating disorders listed for India");
     EXPECT_SINCE(a, from, TO("alice") "  Tele-MANAS");
     EXPECT_SINCE(a, from, TO("alice") "  Find A Helpline");
 
@@ -396,7 +407,7 @@ Test(crisis, channel_commands)
     hv_skip(op);
     from = say(op, "PRIVMSG #staff :!help - and if someone says they want to die, reach out");
     EXPECT_NONE_SINCE(op, from, CRISIS "NOTICE");
-    hv_expect_none(op, 300, "URGENT");
+    EXPECT_NONE_SINCE(op, from, "URGENT");
     hv_stop(s);
 }
 
@@ -465,12 +476,13 @@ Test(crisis, bad_config_refuses_start)
             hv_write_file(path, cases[i].dirfile);
         }
         char *out;
-        const char *run[] = { "-t", "-c", s->conf_path, NULL };
+        const char *run[] = { "-c", s->conf_path, NULL };
         int st = hv_run(run, NULL, &out);
         cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "case %zu: accepted: %s", i, out);
         regex_t re;
         cr_assert(regcomp(&re, cases[i].want, REG_EXTENDED | REG_NOSUB) == 0);
         cr_expect(regexec(&re, out, 0, NULL, 0) == 0, "case %zu: wanted /%s/ in:\n%s", i, cases[i].want, out);
+        cr_expect(!strstr(out, "Sanitizer") && !strstr(out, "runtime error:"), "case %zu: memory error:\n%s", i, out);
         regfree(&re);
         free(out);
         hv_free(s);

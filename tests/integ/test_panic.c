@@ -263,3 +263,17 @@ Test(panic, client_redact_own_message_only)
     hv_expect(a, "FAIL REDACT REDACT_FORBIDDEN #room %s ", hv_re(bid));
     hv_stop(s);
 }
+
+/* Someone MONITORing the old nick sees it go offline, as for a quit. */
+Test(panic, monitor_sees_old_nick_go_offline)
+{
+    struct hv_server *s = start(NULL, NULL, NULL);
+    struct hv_client *a = hv_user(s, "alice");
+    struct hv_client *b = hv_user(s, "bob");
+    hv_send(b, "MONITOR + alice");
+    hv_expect(b, "^:" SRV " 730 bob :alice!");
+    hv_send(a, "PANIC");
+    hv_expect(a, " NICK :");
+    hv_expect(b, "^:" SRV " 731 bob :alice$");
+    hv_stop(s);
+}
