@@ -66,6 +66,32 @@ static char *slurp_file(const char *path)
     return buf;
 }
 
+/* Listeners on port 0 are opened afresh by every REHASH (on new ports):
+ * learn the current ones from the log (opened and not closed since). */
+static void reparse_ports(struct hv_server *s)
+{
+    char *log = hv_log(s);
+    int open_ports[64], tls[64], n = 0;
+    for (char *l = log; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        int port;
+        char *m;
+        if ((m = strstr(l, "listening on 127.0.0.1 port ")) && sscanf(m + 28, "%d", &port) == 1 && n < 64) {
+            char *eol = strchr(m, '\n');
+            char *t = strstr(m, "(tls)");
+            tls[n] = t && (!eol || t < eol);
+            open_ports[n++] = port;
+        } else if ((m = strstr(l, "closing listener on 127.0.0.1 port ")) && sscanf(m + 35, "%d", &port) == 1) {
+            for (int i = 0; i < n; i++)
+                if (open_ports[i] == port)
+                    open_ports[i] = 0;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (open_ports[i])
+            *(tls[i] ? &s->tls_port : &s->port) = open_ports[i];
+    free(log);
+}
+
 /* The ban token `asker` (an oper with see_token) sees for `nick`. */
 static void token_of(struct hv_client *asker, const char *nick, char *out, size_t len)
 {
@@ -147,12 +173,14 @@ Test(abuse_state, readonly_state_dir_keeps_running)
 
     kill(s->pid, SIGHUP);
     cr_assert(hv_wait_log(s, "configuration reloaded", 5000 * ab_scale()), "REHASH failed on a read-only state dir");
+    reparse_ports(s);
     char p[400];
     unlink(spath(s, "state/tls/cert.pem", p, sizeof p));
     unlink(spath(s, "state/tls/key.pem", p, sizeof p));
     kill(s->pid, SIGHUP);
     cr_assert(hv_wait_log(s, "reload failed, keeping the old configuration", 5000 * ab_scale()),
               "a REHASH that cannot write the state dir was not reported");
+    reparse_ports(s);
     char *log = hv_log(s);
     cr_assert(strstr(log, "cannot ") && strstr(log, "state/tls"), "the report does not say what failed:\n%s", log);
     free(log);

@@ -555,6 +555,10 @@ Test(sasl, account_tag)
     hv_send(a, "PRIVMSG #t :hello");
     hv_expect_exact(b, "@account=staff :%s PRIVMSG #t :hello", am);
     hv_expect_exact(c, ":%s PRIVMSG #t :hello", am);
+    /* Every line the logged-in user originates carries it, not only messages. */
+    hv_send(a, "TOPIC #t :new topic");
+    hv_expect_exact(b, "@account=staff :%s TOPIC #t :new topic", am);
+    hv_expect_exact(c, ":%s TOPIC #t :new topic", am);
     const char *l = hv_expect(d, "^@[^ ]+ :%s PRIVMSG #t :hello$", hv_re(am));
     cr_expect(!strstr(l, "account="), "account tag without account-tag: %s", l);
     l = hv_expect(e, "^@[^ ]+ :%s PRIVMSG #t :hello$", hv_re(am));
