@@ -5,6 +5,8 @@ set -eu
 pkgs="meson ninja-build pkg-config gcc libc6-dev libevent-dev libssl-dev libconfig-dev openssl"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcriterion-dev python3 python3-irc valgrind"
+    # libFuzzer for the fuzz targets (contrib/fuzz.sh, tests/fuzz/)
+    pkgs="$pkgs clang libclang-rt-dev"
     # real clients (tests/clients/), the systemd unit check, man page rendering
     pkgs="$pkgs irssi tmux weechat-headless limnoria ii systemd groff-base"
     # Node.js and npm for irc-framework, unless a Node.js with npm is

@@ -478,10 +478,26 @@ int net_poll(int timeout_ms)
     return n;
 }
 
+/* During long setups, a progress line every 5 s. */
+static void progress(void)
+{
+    static int64_t next;
+    int64_t now = now_ns();
+    if (next == 0)
+        next = now + 5000000000LL;
+    if (now < next)
+        return;
+    next = now + 5000000000LL;
+    say("... %llu registered, %llu joined, %d registering, %llu connect errors, %llu disconnects",
+        (unsigned long long)B.ready, (unsigned long long)B.joined, B.inflight,
+        (unsigned long long)B.connect_errors, (unsigned long long)B.disconnects);
+}
+
 /* Run the loop until done() or the deadline (or a stop signal). */
 bool run_until(bool (*done)(void), int64_t deadline)
 {
     for (;;) {
+        progress();
         if (done())
             return true;
         int64_t left = deadline - now_ns();
@@ -523,6 +539,7 @@ int open_clients(int first, int n, int inflight, int64_t deadline)
         if (next == last && B.inflight == 0)
             break;
         net_poll(10);
+        progress();
     }
     return (int)(B.ready - ready0);
 }

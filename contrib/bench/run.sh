@@ -114,34 +114,95 @@ $(havend_common "$2")
 EOF
 }
 
+# Rewrite a libconfig file, replacing settings: each line of the overrides
+# file is "path<TAB>text", path "name" (top level) or "group.name" (one level
+# down). A setting found is replaced in place (from its first line to where
+# its brackets balance and a ';' ends it); one not found is added at the end
+# of its group (only if the group exists: a module's group with the module
+# gone would not validate) or of the file.
+conf_rewrite() { # src overrides > dst
+    awk -v ov="$2" '
+        BEGIN {
+            FS = "\n"
+            while ((getline l < ov) > 0) {
+                t = index(l, "\t")
+                if (t == 0) continue
+                p = substr(l, 1, t - 1)
+                want[p] = substr(l, t + 1)
+                order[++n] = p
+            }
+        }
+        # the line without strings and comments, for bracket counting
+        function bare(s) {
+            gsub(/"([^"\\]|\\.)*"/, "", s)
+            sub(/(#|\/\/).*/, "", s)
+            return s
+        }
+        function opens(s) { return gsub(/[({[]/, "", s) }
+        function closes(s) { return gsub(/[)}\]]/, "", s) }
+        function ends(s) { return s ~ /;[ \t]*$/ }
+        {
+            b = bare($0)
+            if (skip) {
+                depth += opens(b) - closes(b)
+                if (depth <= 0 && ends(b)) skip = 0
+                next
+            }
+            path = ""
+            if (gdepth == 0 && $0 ~ /^[a-z_]+[ \t]*=/) {
+                name = $0; sub(/[ \t]*=.*/, "", name)
+                path = name; group = name
+            } else if (gdepth == 1 && $0 ~ /^[ \t]+[a-z_]+[ \t]*=/) {
+                name = $0; sub(/^[ \t]+/, "", name); sub(/[ \t]*=.*/, "", name)
+                path = group "." name
+            }
+            if (path != "" && (path in want) && !done[path]) {
+                print (gdepth ? "  " : "") want[path] "   # bench override"
+                done[path] = 1
+                depth = opens(b) - closes(b)
+                skip = !(depth <= 0 && ends(b))
+                next
+            }
+            after = gdepth + opens(b) - closes(b)
+            if (gdepth > 0 && after == 0) {
+                # leaving a top-level group: add its overrides not seen
+                for (i = 1; i <= n; i++)
+                    if (index(order[i], group ".") == 1 && !done[order[i]]) {
+                        print "  " want[order[i]] "   # bench override"
+                        done[order[i]] = 1
+                    }
+            }
+            gdepth = after
+            print
+        }
+        END {
+            for (i = 1; i <= n; i++)
+                if (order[i] !~ /\./ && !done[order[i]])
+                    print want[order[i]] "   # bench override"
+        }
+    ' "$1"
+}
+
+# What the default config must lift for benchmarking: the core class limits
+# and the modules' own flood controls (moderation: per-user channel flood
+# mutes and join-flood channel locks). Everything else stays as shipped.
+default_overrides() { # port
+    printf '%s\t%s\n' \
+        listen "listen = ( { address = \"127.0.0.1\"; port = $1; } );" \
+        classes "$(havend_common "$1" | sed -n '/^classes/,$p' | tr '\n' ' ')" \
+        log 'log = { level = "info"; };' \
+        moderation.flood 'flood = { repeat = 0; messages = 0; mentions = 0; };' \
+        moderation.join_flood 'join_flood = { joins = 0; };'
+}
+
 # havend, default: a copy of conf/ (so @include, the MOTD and word lists
-# resolve) whose havend.conf keeps every shipped section except listen,
-# classes and log, which are replaced by the lifted ones.
+# resolve) whose havend.conf is the shipped one with default_overrides
+# applied (listen, classes and log replaced; module flood limits off).
 conf_havend_default() { # dir port
     mkdir -p "$1"
     (cd "$root/conf" && tar --exclude=./state -cf - .) | (cd "$1" && tar -xf -)
-    awk '
-        # Drop the top-level listen/classes/log settings: from their first
-        # line to the line where the brackets balance again and a ; ends it.
-        skip == 0 && /^(listen|classes|log)[[:space:]]*=/ { skip = 1; depth = 0 }
-        skip == 1 {
-            line = $0
-            gsub(/"([^"\\]|\\.)*"/, "", line)       # strings
-            sub(/(#|\/\/).*/, "", line)             # comments
-            depth += gsub(/[({[]/, "", line)
-            tmp = $0; gsub(/"([^"\\]|\\.)*"/, "", tmp); sub(/(#|\/\/).*/, "", tmp)
-            depth -= gsub(/[)}\]]/, "", tmp)
-            if (depth <= 0 && tmp ~ /;[[:space:]]*$/) skip = 0
-            next
-        }
-        { print }
-    ' "$root/conf/havend.conf" > "$1/havend.conf"
-    {
-        echo ""
-        echo "# --- bench: lifted limits (replacing the shipped listen, classes, log)"
-        echo 'log = { level = "info"; };'
-        havend_common "$2"
-    } >> "$1/havend.conf"
+    default_overrides "$2" > "$1/overrides.tsv"
+    conf_rewrite "$root/conf/havend.conf" "$1/overrides.tsv" > "$1/havend.conf"
 }
 
 # ngircd: no DNS, ident or PAM; no per-IP or connection limits; penalties

@@ -192,9 +192,7 @@ static bool run_step(unsigned step, double r, const int *senders, int ns, int re
     uint64_t disc0 = B.disconnects;
     double cpu0 = self_cpu_seconds(), scpu0 = B.o.pid ? proc_cpu_seconds(B.o.pid) : -1;
 
-    int64_t interval = (int64_t)(1e9 / (r * ns));
-    if (interval < 1)
-        interval = 1;
+    double interval = 1e9 / (r * ns);   /* ns between two sends, any sender */
     int64_t t0 = now_ns() + 1000000, end = t0 + (int64_t)(B.o.duration * 1e9);
     uint64_t g = 0, sent = 0, dropped = 0;
     int64_t lag_max = 0, lag_sum = 0;
@@ -203,7 +201,7 @@ static bool run_step(unsigned step, double r, const int *senders, int ns, int re
     memset(pad, 'x', sizeof pad);
     while (!B.stop) {
         int64_t now = now_ns();
-        int64_t due = t0 + (int64_t)g * interval;
+        int64_t due = t0 + llround((double)g * interval);
         while (due < end && due <= now) {
             int si = (int)(g % (uint64_t)ns);
             struct conn *c = &B.conns[senders[si]];
@@ -222,7 +220,7 @@ static bool run_step(unsigned step, double r, const int *senders, int ns, int re
                 lag_max = now - due;
             lag_sum += now - due;
             g++;
-            due = t0 + (int64_t)g * interval;
+            due = t0 + llround((double)g * interval);
         }
         if (due >= end)
             break;

@@ -16,8 +16,8 @@
  * their address), kept in memory by UID until they quit. Nothing a person
  * types, no nick and no region is ever logged; only counts are.
  *
- * Config: crisis_conf.c; directory: crisis_dir.c; matching: crisis_norm.c
- * and crisis_match.c. */
+ * What the service says: crisis_reply.c; config: crisis_conf.c; directory:
+ * crisis_dir.c; matching: crisis_norm.c and crisis_match.c. */
 #include "crisis_mod.h"
 
 #include <stdio.h>
@@ -27,12 +27,19 @@
 #include <time.h>
 
 #define PEOPLE_BUCKETS 512
-#define HOOK_PRIORITY 200           /* after other modules' filters */
+/* Before other modules' filters: someone in crisis gets the helplines even
+ * when a filter (slow mode, a mute, link blocking) then refuses the message.
+ * Detection never blocks or rewrites, so running first changes nothing else. */
+#define HOOK_PRIORITY (-100)
 
 hv_service *crisis_svc;
 struct loaded crisis_cur;
 static struct person *people[PEOPLE_BUCKETS];
 static unsigned long n_urgent, n_concern, n_alerts;
+/* Did this module create the staff channel? Only then does it set its modes
+ * and unpin it when done: a channel that already existed (the moderation
+ * module's staff channel, say) is shared, and left as its owner keeps it. */
+static bool staff_made;
 
 /* ------------------------------------------------------------ people */
 
@@ -96,8 +103,9 @@ static double now_s(void)
 
 /* ------------------------------------------------------------ detection */
 
-/* Make sure the staff channel exists (operators only, secret) with the
- * service in it. false when alerts are off or it cannot be made. */
+/* Make sure the staff channel exists (made operators-only and secret when
+ * this module creates it) with the service in it. false when alerts are off
+ * or it cannot be made. */
 static bool staff_ensure(void)
 {
     if (!crisis_svc || !crisis_cur.conf.staff_channel[0])
@@ -107,6 +115,7 @@ static bool staff_ensure(void)
         if (!(ch = hv_channel_create(crisis_cur.conf.staff_channel, true)))
             return false;
         hv_channel_set_mode(ch, "+Osnt", NULL);
+        staff_made = true;
     }
     hv_user *su = hv_service_user(crisis_svc);
     if (!hv_channel_has_member(ch, su))
@@ -149,11 +158,13 @@ static void send_alert(hv_user *u, const struct crisis_hit *hit, const char *whe
                  hit->topic >= 0 ? crisis_topic_label(hit->topic) : "", hit->topic >= 0 ? "." : "", words);
     }
     if (hit->level == CK_URGENT)
-        hv_service_privmsg(crisis_svc, crisis_cur.conf.staff_channel, "URGENT: %s may be in crisis (in %s). They were sent "
+        hv_service_privmsg(crisis_svc, crisis_cur.conf.staff_channel, "URGENT: %s may be in crisis (in %s). They "
+                           "were sent "
                            "helplines privately. If you can, reach out to them with a kind private message.%s",
                            hv_user_nick(u), where, extra);
     else
-        hv_service_privmsg(crisis_svc, crisis_cur.conf.staff_channel, "Concern: %s may be struggling (in %s). They were sent "
+        hv_service_privmsg(crisis_svc, crisis_cur.conf.staff_channel, "Concern: %s may be struggling (in %s). They "
+                           "were sent "
                            "helplines privately. Consider checking in with them privately.%s",
                            hv_user_nick(u), where, extra);
     n_alerts++;
@@ -166,7 +177,8 @@ static bool detected(hv_user *u, const struct crisis_hit *hit, const char *where
 {
     struct person *p = crisis_person(hv_user_uid(u), true);
     double now = now_s();
-    if (p->last > 0 && crisis_cur.conf.interval > 0 && now - p->last < crisis_cur.conf.interval && hit->level <= p->last_level)
+    int interval = crisis_cur.conf.interval;
+    if (p->last > 0 && interval > 0 && now - p->last < interval && hit->level <= p->last_level)
         return false;
     p->last = now;
     p->last_level = hit->level;
@@ -380,20 +392,34 @@ static void loaded_free(struct loaded *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Create (or find) a staff channel and make it operators-only and secret.
- * *made says whether it was new. NULL with a reason when the server refuses
- * the name. */
+/* Find the staff channel, or create it pinned, operators-only and secret
+ * (+Osnt); *made says which. An existing one keeps its modes (another
+ * module, such as moderation, may own it). NULL with a reason when the
+ * server refuses the name. */
 static hv_channel *staff_create(const char *name, bool *made, char *err, size_t errlen)
 {
-    *made = !hv_channel_find(name);
-    hv_channel *ch = hv_channel_create(name, true);
-    if (!ch) {
-        snprintf(err, errlen, "crisis.staff_channel: the server does not accept \"%s\" as a channel name "
-                 "(too long for its channellen?)", name);
-        return NULL;
+    hv_channel *ch = hv_channel_find(name);
+    if ((*made = !ch)) {
+        if (!(ch = hv_channel_create(name, true))) {
+            snprintf(err, errlen, "crisis.staff_channel: the server does not accept \"%s\" as a channel name "
+                     "(too long for its channellen?)", name);
+            return NULL;
+        }
+        hv_channel_set_mode(ch, "+Osnt", NULL);
     }
-    hv_channel_set_mode(ch, "+Osnt", NULL);
     return ch;
+}
+
+/* Leave the old staff channel: the service parts, and the channel is
+ * unpinned if this module made it (it goes when the last person leaves). */
+static void staff_leave(const char *name)
+{
+    hv_channel *ch = name[0] ? hv_channel_find(name) : NULL;
+    if (ch && crisis_svc && hv_channel_has_member(ch, hv_service_user(crisis_svc)))
+        hv_force_part(hv_service_user(crisis_svc), ch, "Staff alerts moved");
+    if (staff_made && (ch = hv_channel_find(name)))
+        hv_channel_set_permanent(ch, false);
+    staff_made = false;
 }
 
 /* Start: load everything, make the staff channel and the service, hook in. */
@@ -408,7 +434,8 @@ static int crisis_init(hv_module *self, const config_setting_t *conf, char *err,
         loaded_free(&next);
         return -1;
     }
-    crisis_svc = hv_service_new(self, next.conf.service_nick, "Points you to crisis helplines, privately: /msg me HELP");
+    crisis_svc = hv_service_new(self, next.conf.service_nick,
+                                "Points you to crisis helplines, privately: /msg me HELP");
     if (!crisis_svc) {
         snprintf(err, errlen, "crisis.service_nick: the nick \"%s\" is already in use", next.conf.service_nick);
         if (staff && made && hv_channel_member_count(staff) == 0)
@@ -417,13 +444,15 @@ static int crisis_init(hv_module *self, const config_setting_t *conf, char *err,
         return -1;
     }
     crisis_cur = next;
+    staff_made = made;
     char topics[300], help[700];
     snprintf(help, sizeof help, "RESOURCES [country] [topic]\n"
              "Shows free, confidential helplines for your country (see REGION), or for the one you name.\n"
              "Examples: RESOURCES, RESOURCES GB, RESOURCES domestic abuse, RESOURCES IE eating disorders\n"
              "Topics: %s", crisis_topic_list(topics, sizeof topics));
     hv_service_command(crisis_svc, "RESOURCES", 0, crisis_cmd_resources, NULL, help);
-    hv_service_command(crisis_svc, "REGIONS", 0, crisis_cmd_regions, NULL, "REGIONS\nLists the countries I have helplines for.");
+    hv_service_command(crisis_svc, "REGIONS", 0, crisis_cmd_regions, NULL,
+                       "REGIONS\nLists the countries I have helplines for.");
     hv_service_command(crisis_svc, "REGION", 0, crisis_cmd_region, NULL,
                        "REGION [code | NONE]\n"
                        "Shows or sets the country whose helplines you get, for example REGION GB.\n"
@@ -434,7 +463,8 @@ static int crisis_init(hv_module *self, const config_setting_t *conf, char *err,
     hv_hook_add(self, HV_HOOK_QUIT, HOOK_PRIORITY, on_quit, NULL);
     staff_ensure();
     hv_log(self, HV_LOG_INFO, "%zu regions, %zu phrases, %zu automaton states, alerts %s", crisis_cur.dir.n,
-           crisis_cur.conf.nphrases, crisis_matcher_states(crisis_cur.m), crisis_cur.conf.staff_channel[0] ? "on" : "off");
+           crisis_cur.conf.nphrases, crisis_matcher_states(crisis_cur.m),
+           crisis_cur.conf.staff_channel[0] ? "on" : "off");
     return 0;
 }
 
@@ -446,8 +476,8 @@ static int crisis_reload(hv_module *self, const config_setting_t *conf, char *er
         return -1;
     if (strcmp(next.conf.service_nick, crisis_cur.conf.service_nick) != 0) {
         snprintf(err, errlen, "crisis.service_nick: cannot change from \"%s\" to \"%s\" while running; restart "
-                 "havend (or REHASH once without \"crisis\" in modules, then once with it)", crisis_cur.conf.service_nick,
-                 next.conf.service_nick);
+                 "havend (or REHASH once without \"crisis\" in modules, then once with it)",
+                 crisis_cur.conf.service_nick, next.conf.service_nick);
         loaded_free(&next);
         return -1;
     }
@@ -456,11 +486,9 @@ static int crisis_reload(hv_module *self, const config_setting_t *conf, char *er
         loaded_free(&next);
         return -1;
     }
-    hv_channel *old = moved && crisis_cur.conf.staff_channel[0] ? hv_channel_find(crisis_cur.conf.staff_channel) : NULL;
-    if (old) {
-        hv_force_part(hv_service_user(crisis_svc), old, "Staff alerts moved");
-        if ((old = hv_channel_find(crisis_cur.conf.staff_channel)))
-            hv_channel_set_permanent(old, false);
+    if (moved) {
+        staff_leave(crisis_cur.conf.staff_channel);
+        staff_made = made;
     }
     loaded_free(&crisis_cur);
     crisis_cur = next;
@@ -470,16 +498,18 @@ static int crisis_reload(hv_module *self, const config_setting_t *conf, char *er
     return 0;
 }
 
-/* Unload: the staff channel becomes an ordinary channel again (it goes
- * when the last person leaves); everything in memory is forgotten. Hooks,
- * commands and the service are removed by the server. */
+/* Unload: a staff channel this module made becomes an ordinary channel
+ * again (it goes when the last person leaves); everything in memory is
+ * forgotten. Hooks, commands and the service are removed by the server. */
 static void crisis_shutdown(hv_module *self)
 {
     hv_log(self, HV_LOG_INFO, "since start: %lu urgent and %lu concern notices, %lu staff alerts", n_urgent,
            n_concern, n_alerts);
-    hv_channel *ch = crisis_cur.conf.staff_channel[0] ? hv_channel_find(crisis_cur.conf.staff_channel) : NULL;
+    hv_channel *ch = staff_made && crisis_cur.conf.staff_channel[0] ? hv_channel_find(crisis_cur.conf.staff_channel)
+                                                                    : NULL;
     if (ch)
         hv_channel_set_permanent(ch, false);
+    staff_made = false;
     people_clear();
     loaded_free(&crisis_cur);
     crisis_svc = NULL;

@@ -1,6 +1,8 @@
 /* crisis.h — shared between the files of the crisis module (not public).
  *
- * crisis.c        runs the module: the service, hooks, replies, alerts
+ * crisis.c        runs the module: hooks, detection, alerts, loading
+ * crisis_reply.c  everything the service says to a person
+ * crisis_mod.h    what those two share (not needed by the unit tests)
  * crisis_conf.c   reads and validates the `crisis = { ... }` config group
  * crisis_dir.c    loads and validates the resource directory (resources.conf)
  * crisis_norm.c   normalizes text (case, punctuation, obfuscations)

@@ -43,17 +43,22 @@ static inline bool is_alpha(unsigned char c)
     return (unsigned char)((c | 0x20) - 'a') < 26;
 }
 
+/* A word starts: remember what kind of separator came before it. */
+static inline void word_start(struct w *w)
+{
+    w->sig = (uint8_t)((w->sep_space ? 2 : 0) | (w->sep_n > 1));
+    w->sep_n = 0;
+    w->sep_space = false;
+}
+
 /* Append one byte to the current word. Letters repeating the previous
  * letter are dropped (collapse). Keeps room for the final space and NUL. */
 static inline void put(struct w *w, char c, bool collapse)
 {
     if (w->len + 2 >= w->cap)
         return;
-    if (w->tok == 0) {                          /* a word starts: remember what separated it */
-        w->sig = (uint8_t)((w->sep_space ? 2 : 0) | (w->sep_n > 1));
-        w->sep_n = 0;
-        w->sep_space = false;
-    }
+    if (w->tok == 0)
+        word_start(w);
     if (collapse && w->out[w->len - 1] == c)
         return;
     w->out[w->len++] = c;
@@ -118,6 +123,8 @@ static void quote(struct w *w)
         return;
     }
     struct crisis_norm *info = w->info;
+    if (w->qopen > (int)w->len - 1)
+        w->qopen = (int)w->len - 1;
     if (info->nquotes < CRISIS_QUOTES_MAX) {
         info->quote[info->nquotes][0] = (uint16_t)w->qopen;
         info->quote[info->nquotes][1] = (uint16_t)w->len;
@@ -393,6 +400,41 @@ size_t crisis_normalize(const char *in, size_t len, char *out, size_t cap, unsig
                     i++;
             continue;
         }
+        if (c == ' ' && w.tok != 1) {
+            /* The common case of a space: after a word of two letters or
+             * more (one-letter words may need joining: boundary()). */
+            w.sep_n++;
+            w.sep_space = true;
+            if (out[w.len - 1] != ' ') {
+                out[w.len++] = ' ';
+                w.run = 0;
+                w.tok = 0;
+            }
+            i++;
+            continue;
+        }
+        if (is_alpha(c) && w.len + 2 < cap) {
+            /* The common case, a run of ASCII letters, with the writer in
+             * registers: lower-case, collapse repeats, append. */
+            if (w.tok == 0)
+                word_start(&w);
+            size_t n = w.len;
+            char last = out[n - 1];
+            unsigned tok = w.tok;
+            do {
+                char l = (char)(c | 0x20);
+                if (l != last) {
+                    if (n + 2 >= cap)
+                        break;
+                    out[n++] = last = l;
+                    tok++;
+                }
+                c = ++i < len ? p[i] : 0;
+            } while (is_alpha(c));
+            w.len = n;
+            w.tok = tok;
+            continue;
+        }
         if (c < 0x80) {
             ascii(&w, c, i + 1 < len ? p[i + 1] : 0, flags);
             i++;
@@ -411,5 +453,13 @@ size_t crisis_normalize(const char *in, size_t len, char *out, size_t cap, unsig
     boundary(&w);
     out[w.len] = '\0';
     info->len = w.len;
+    /* Joining spelled-out letters may have pulled text back over a quote
+     * recorded earlier: keep every span inside the text. */
+    for (unsigned q = 0; q < info->nquotes; q++) {
+        if (info->quote[q][1] > w.len)
+            info->quote[q][1] = (uint16_t)w.len;
+        if (info->quote[q][0] > info->quote[q][1])
+            info->quote[q][0] = info->quote[q][1];
+    }
     return w.len;
 }

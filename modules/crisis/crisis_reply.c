@@ -63,7 +63,8 @@ static void say_service(const char *to, const struct crisis_service *s)
 /* The emergency line, for a region or the international fallback. */
 static void say_emergency(const char *to, const struct crisis_region *r)
 {
-    crisis_sayf(to, "  If you are in danger right now, please call %s.", r ? r->emergency : crisis_cur.dir.intl.emergency);
+    crisis_sayf(to, "  If you are in danger right now, please call %s.",
+                r ? r->emergency : crisis_cur.dir.intl.emergency);
 }
 
 /* Add to out[*n] (up to max) the services of r carrying any wanted topic,
@@ -98,14 +99,14 @@ static void say_footer(const char *to, const struct crisis_region *r, bool chose
     const char *nick = crisis_cur.conf.service_nick;
     if (chosen)
         crisis_sayf(to, "These are for %s. Only you can see this. /msg %s RESOURCES shows more; /msg %s REGION "
-             "changes your country.", r->country, nick, nick);
+                    "changes your country.", r->country, nick, nick);
     else if (r)
         crisis_sayf(to, "These are for %s (this network's default) and international. Only you can see this. Tell me "
-             "your country with /msg %s REGION <code> (for example REGION GB); /msg %s REGIONS lists them.",
-             r->country, nick, nick);
+                    "your country with /msg %s REGION <code> (for example REGION GB); /msg %s REGIONS lists them.",
+                    r->country, nick, nick);
     else
         crisis_sayf(to, "These are international. Only you can see this. Tell me your country with /msg %s REGION "
-             "<code> for local helplines; /msg %s REGIONS lists them.", nick, nick);
+                    "<code> for local helplines; /msg %s REGIONS lists them.", nick, nick);
 }
 
 /* The caring notice: who we are, the emergency number, a few helplines for
@@ -127,13 +128,13 @@ void crisis_send_notice(hv_user *u, const struct crisis_hit *hit, bool alerted)
         pick(&crisis_cur.dir.intl, want, nwant, list, &n, n + (r && n ? 1 : NOTICE_SERVICES));
     if (urgent)
         crisis_sayf(to, "%s, I'm %s, an automated helper, and only you can see this. It sounds like you're going "
-             "through something really painful. You deserve support right now, and you don't have to face "
-             "this alone - trained people are ready to listen, free and in confidence:", to,
-             crisis_cur.conf.service_nick);
+                    "through something really painful. You deserve support right now, and you don't have to face "
+                    "this alone - trained people are ready to listen, free and in confidence:", to,
+                    crisis_cur.conf.service_nick);
     else
         crisis_sayf(to, "%s, I'm %s, an automated helper, and only you can see this. It sounds like things might be "
-             "heavy at the moment. If talking to someone trained would help, these are free and confidential:",
-             to, crisis_cur.conf.service_nick);
+                    "heavy at the moment. If talking to someone trained would help, these are free and confidential:",
+                    to, crisis_cur.conf.service_nick);
     if (urgent)
         say_emergency(to, r);
     for (size_t i = 0; i < n; i++)
@@ -143,7 +144,7 @@ void crisis_send_notice(hv_user *u, const struct crisis_hit *hit, bool alerted)
     say_footer(to, r, chosen);
     if (alerted)
         crisis_say(to, "Someone from the support team may also message you privately to check in - it's okay to "
-            "say you'd rather not talk.");
+                   "say you'd rather not talk.");
 }
 
 /* Read args as [country] [topic] in either order, words joined ("eating
@@ -187,8 +188,9 @@ void crisis_resources_reply(hv_user *u, int argc, char **argv)
     int topic;
     char bad[200], list[300];
     if (!parse_filter(argc, argv, &asked, &topic, bad, sizeof bad)) {
-        crisis_sayf(to, "I don't know \"%.60s\" as a country or a topic. /msg %s REGIONS lists the countries; the topics "
-             "are: %s.", bad, nick, crisis_topic_list(list, sizeof list));
+        crisis_sayf(to, "I don't know \"%.60s\" as a country or a topic. /msg %s REGIONS lists the countries; "
+                    "the topics "
+                    "are: %s.", bad, nick, crisis_topic_list(list, sizeof list));
         return;
     }
     bool chosen;
@@ -197,10 +199,12 @@ void crisis_resources_reply(hv_user *u, int argc, char **argv)
     size_t n = 0;
     pick(r, &topic, topic >= 0 ? 1 : 0, sv, &n, 64);
     if (topic >= 0)
-        crisis_sayf(to, "Help with %s in %s - free, confidential, and only you can see this:", crisis_topic_label(topic),
-             r ? r->country : crisis_cur.dir.intl.country);
+        crisis_sayf(to, "Help with %s in %s - free, confidential, and only you can see this:",
+                    crisis_topic_label(topic),
+                    r ? r->country : crisis_cur.dir.intl.country);
     else
-        crisis_sayf(to, "Help in %s - free, confidential, and only you can see this:", r ? r->country : crisis_cur.dir.intl.country);
+        crisis_sayf(to, "Help in %s - free, confidential, and only you can see this:",
+                    r ? r->country : crisis_cur.dir.intl.country);
     say_emergency(to, r);
     bool none = r && n == 0 && topic >= 0;
     if (none) {
@@ -223,7 +227,7 @@ void crisis_resources_reply(hv_user *u, int argc, char **argv)
         say_footer(to, r, false);
     else if (topic < 0)
         crisis_sayf(to, "For one topic, add it: /msg %s RESOURCES %s <topic>, e.g. RESOURCES %s domestic-abuse.", nick,
-             r ? r->code : "", r ? r->code : "");
+                    r ? r->code : "", r ? r->code : "");
 }
 
 /* !help and !crisis: the emergency number and the main lines, short. */
@@ -239,13 +243,13 @@ void crisis_quick_help(hv_user *u)
     if (!chosen || n == 0)
         pick(&crisis_cur.dir.intl, want, 2, sv, &n, n + (r && n ? 1 : NOTICE_SERVICES));
     crisis_sayf(to, "%s, here is where to find help right now. It's free and confidential, and only you can see this:",
-         to);
+                to);
     say_emergency(to, r);
     for (size_t i = 0; i < n; i++)
         say_service(to, sv[i]);
     say_footer(to, r, chosen);
     crisis_sayf(to, "For something specific: /msg %s RESOURCES <topic>, for example RESOURCES domestic abuse.",
-         crisis_cur.conf.service_nick);
+                crisis_cur.conf.service_nick);
 }
 
 /* Service command RESOURCES. */
@@ -260,7 +264,8 @@ void crisis_cmd_regions(hv_service *s, hv_user *from, int argc, char **argv, voi
 {
     (void)s, (void)argc, (void)argv, (void)arg;
     const char *to = hv_user_nick(from);
-    crisis_sayf(to, "I have helplines for these countries. Choose yours with /msg %s REGION <code>:", crisis_cur.conf.service_nick);
+    crisis_sayf(to, "I have helplines for these countries. Choose yours with /msg %s REGION <code>:",
+                crisis_cur.conf.service_nick);
     char buf[4096];
     size_t n = 0;
     buf[0] = '\0';
@@ -283,13 +288,13 @@ void crisis_cmd_region(hv_service *s, hv_user *from, int argc, char **argv, void
     const struct crisis_region *r = crisis_region_for(from, &chosen);
     if (argc < 2) {
         if (chosen)
-            crisis_sayf(to, "Your region is %s (%s). Change it with /msg %s REGION <code>, or forget it with REGION NONE.",
-                 r->code, r->country, nick);
+            crisis_sayf(to, "Your region is %s (%s). Change it with /msg %s REGION <code>, or forget it with "
+                        "REGION NONE.", r->code, r->country, nick);
         else
-            crisis_sayf(to, "You haven't chosen a region, so I show %s%s international services. Choose yours with "
-                 "/msg %s REGION <code>, for example REGION GB (/msg %s REGIONS lists them). It is never guessed "
-                 "from your connection, kept only in memory while you're connected, and never shown to anyone.",
-                 r ? r->country : "", r ? " (this network's default) and" : "", nick, nick);
+            crisis_sayf(to, "You haven't chosen a region, so I show %s%s international services. Choose yours "
+                        "with /msg %s REGION <code>, for example REGION GB (/msg %s REGIONS lists them). It is "
+                        "never guessed from your connection, kept only in memory while you're connected, and never "
+                        "shown to anyone.", r ? r->country : "", r ? " (this network's default) and" : "", nick, nick);
         return;
     }
     char want[120] = "";
@@ -301,27 +306,28 @@ void crisis_cmd_region(hv_service *s, hv_user *from, int argc, char **argv, void
             p->region[0] = '\0';
         const struct crisis_region *def = crisis_dir_find(&crisis_cur.dir, crisis_cur.conf.default_region);
         crisis_sayf(to, "Okay, I've forgotten your region. You'll get %s%sinternational services.",
-             def ? def->country : "", def ? " (this network's default) and " : "");
+                    def ? def->country : "", def ? " (this network's default) and " : "");
         return;
     }
     const struct crisis_region *to_r = crisis_dir_find(&crisis_cur.dir, want);
     if (!to_r) {
         crisis_sayf(to, "I don't have helplines for \"%.40s\" yet. /msg %s REGIONS lists the countries I know; "
-             "/msg %s RESOURCES always includes international services.", want, nick, nick);
+                    "/msg %s RESOURCES always includes international services.", want, nick, nick);
         return;
     }
     struct person *p = crisis_person(hv_user_uid(from), true);
     memcpy(p->region, to_r->code, sizeof p->region);
     crisis_sayf(to, "Thanks - from now on I'll show you help for %s (%s). Type /msg %s RESOURCES to see it now.",
-         to_r->country, to_r->code, nick);
+                to_r->country, to_r->code, nick);
 }
 
 /* HELP with no command: who the service is, before the command list. */
 void crisis_help_intro(hv_user *u)
 {
-    crisis_sayf(hv_user_nick(u), "I'm %s, an automated helper. I can't chat, but I can point you - privately - to free, "
-         "confidential helplines with trained people. Nothing you send me is shown to anyone. In any room you "
-         "can also type !help, !crisis or !resources and I'll answer only you.", crisis_cur.conf.service_nick);
+    crisis_sayf(hv_user_nick(u), "I'm %s, an automated helper. I can't chat, but I can point you - privately - "
+                "to free, "
+                "confidential helplines with trained people. Nothing you send me is shown to anyone. In any room you "
+                "can also type !help, !crisis or !resources and I'll answer only you.", crisis_cur.conf.service_nick);
 }
 
 /* A message to the service that is no command: kind words and a pointer to

@@ -133,12 +133,15 @@ static void cmd_unmute(hv_service *svc, hv_user *from, int argc, char **argv, vo
     if (!allowed(svc, from, PRIV_MUTE, "UNMUTE"))
         return;
     hv_user *u = hv_user_find(argv[1]);
+    /* Online: the mute that covers them (it may be their earlier
+     * connection's); else a mute set on that nick. */
+    const struct mute *cover = u && !hv_user_is_service(u) ? mod_mute_of(u, mod_person(u)) : NULL;
     char want[MOD_NICK_MAX + 1], have[MOD_NICK_MAX + 1], who[96];
     mod_casefold(want, argv[1], sizeof want);
     for (size_t i = 0; i < G.nmutes; i++) {
         struct mute *m = &G.mutes[i];
         mod_casefold(have, m->nick, sizeof have);
-        if (!(u && strcmp(m->uid, hv_user_uid(u)) == 0) && strcmp(want, have) != 0)
+        if (m != cover && strcmp(want, have) != 0)
             continue;
         char nick[MOD_NICK_MAX + 1];
         snprintf(nick, sizeof nick, "%s", u ? hv_user_nick(u) : m->nick);

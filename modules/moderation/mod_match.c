@@ -32,32 +32,29 @@ struct mod_matcher {
 
 size_t mod_normalize(const char *in, char *out, size_t cap, uint64_t *hash)
 {
-    uint64_t h = 1469598103934665603ull;
     size_t n = 0;
-    if (cap < 3) {
-        if (cap)
-            out[0] = '\0';
-        if (hash)
-            *hash = h;
-        return 0;
-    }
-    out[n++] = ' ';
-    for (const unsigned char *p = (const unsigned char *)in; *p && n + 2 < cap; p++) {
-        unsigned char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80))
-            c = ' ';
-        if (c == ' ' && out[n - 1] == ' ')
-            continue;
-        out[n++] = (char)c;
-        h = (h ^ c) * 1099511628211ull;
-    }
-    if (out[n - 1] != ' ')
+    if (cap >= 3) {
         out[n++] = ' ';
-    out[n] = '\0';
-    if (hash)
+        for (const unsigned char *p = (const unsigned char *)in; *p && n + 2 < cap; p++) {
+            unsigned char c = *p;
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + 32);
+            else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80))
+                c = ' ';
+            if (c != ' ' || out[n - 1] != ' ')
+                out[n++] = (char)c;
+        }
+        if (out[n - 1] != ' ')
+            out[n++] = ' ';
+    }
+    if (cap)
+        out[n] = '\0';
+    if (hash) {
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)out[i]) * 1099511628211ull;
         *hash = h;
+    }
     return n;
 }
 

@@ -180,7 +180,9 @@ void mod_room_remember(struct room *r, hv_user *u, const char *msgid, const char
     snprintf(s->uid, sizeof s->uid, "%s", hv_user_uid(u));
     snprintf(s->nick, sizeof s->nick, "%s", hv_user_nick(u));
     snprintf(s->msgid, sizeof s->msgid, "%s", msgid ? msgid : "");
+    static uint64_t seq;
     s->when = time(NULL);
+    s->seq = ++seq;
     size_t n = strlen(text);
     if (n >= sizeof s->text)
         n = sizeof s->text - 1;
@@ -254,6 +256,8 @@ void mod_records_free(void)
     free(G.rooms);
     G.rooms = NULL;
     G.nroom_buckets = G.nrooms = 0;
+    for (size_t i = 0; i < G.nmutes; i++)
+        free(G.mutes[i].spared);
     free(G.mutes);
     G.mutes = NULL;
     G.nmutes = 0;
@@ -296,10 +300,17 @@ const struct departed *mod_departed_find(const char *nick)
 
 /* ------------------------------------------------------------ mutes */
 
-/* The mute covering u: by UID, or by token for connections made since the
- * mute (so reconnecting, or a panic-hide's fresh identity, does not escape
- * it, while others already online behind the same address are spared).
- * Cached per person until the mute list changes. */
+/* Is uid among the people a mute spares? */
+static bool spared(const struct mute *m, const char *uid)
+{
+    for (size_t i = 0; i < m->nspared; i++)
+        if (strcmp(m->spared[i], uid) == 0)
+            return true;
+    return false;
+}
+
+/* The mute covering u (see struct mute), cached per person until the mute
+ * list changes. */
 const struct mute *mod_mute_of(hv_user *u, struct person *p)
 {
     if (!G.nmutes)
@@ -309,7 +320,7 @@ const struct mute *mod_mute_of(hv_user *u, struct person *p)
         p->mute_idx = -1;
         for (size_t i = 0; i < G.nmutes; i++) {
             const struct mute *m = &G.mutes[i];
-            if (strcmp(m->uid, p->uid) == 0 || (strcmp(m->token, p->token) == 0 && p->signon >= m->set_at)) {
+            if (strcmp(m->uid, p->uid) == 0 || (strcmp(m->token, p->token) == 0 && !spared(m, p->uid))) {
                 p->mute_idx = (long)i;
                 break;
             }
@@ -319,6 +330,19 @@ const struct mute *mod_mute_of(hv_user *u, struct person *p)
         return NULL;
     const struct mute *m = &G.mutes[p->mute_idx];
     return m->until > time(NULL) ? m : NULL;
+}
+
+/* Note someone online with the mute's token, other than its target. */
+static void spare_one(hv_user *u, void *arg)
+{
+    struct mute *m = arg;
+    if (strcmp(hv_user_ban_token(u), m->token) != 0 || strcmp(hv_user_uid(u), m->uid) == 0)
+        return;
+    char (*v)[MOD_UID_MAX + 1] = realloc(m->spared, (m->nspared + 1) * sizeof *v);
+    if (!v)
+        abort();
+    m->spared = v;
+    snprintf(m->spared[m->nspared++], sizeof *v, "%s", hv_user_uid(u));
 }
 
 struct mute *mod_mute_add(const char *token, const char *uid, const char *nick, long secs, const char *reason,
@@ -338,6 +362,7 @@ struct mute *mod_mute_add(const char *token, const char *uid, const char *nick, 
     m->until = m->set_at + secs;
     snprintf(m->reason, sizeof m->reason, "%s", reason && *reason ? reason : "no reason given");
     snprintf(m->setter, sizeof m->setter, "%s", setter);
+    hv_user_foreach(spare_one, m);
     G.mutes_gen++;
     return m;
 }
@@ -346,6 +371,7 @@ void mod_mute_del(size_t i)
 {
     if (i >= G.nmutes)
         return;
+    free(G.mutes[i].spared);
     G.mutes[i] = G.mutes[--G.nmutes];
     G.mutes_gen++;
 }

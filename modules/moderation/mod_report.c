@@ -118,7 +118,7 @@ static size_t collect(hv_user *reporter, const char *uid, const char *nick, cons
     }
     /* Oldest first across rooms; keep the newest report_lines. */
     for (size_t i = 1; i < n; i++)
-        for (size_t k = i; k > 0 && out[k - 1]->when > out[k]->when; k--) {
+        for (size_t k = i; k > 0 && out[k - 1]->seq > out[k]->seq; k--) {
             const struct said *t = out[k];
             out[k] = out[k - 1];
             out[k - 1] = t;

@@ -139,10 +139,16 @@ MOD_INTERNAL int mod_matcher_scan(const struct mod_matcher *m, const char *norm,
 
 /* ------------------------------------------------------------ records */
 
+/* A mute covers its target's connection and every later connection with
+ * the same ban token (reconnecting, or a panic-hide's fresh identity, does
+ * not escape it); people already online behind the same address when it
+ * was set (spared) are not affected. */
 struct mute {
     unsigned id;
     char token[MOD_TOKEN_MAX + 1];
-    char uid[MOD_UID_MAX + 1];      /* who was muted (also: new connections of the token) */
+    char uid[MOD_UID_MAX + 1];      /* who was muted */
+    char (*spared)[MOD_UID_MAX + 1];
+    size_t nspared;
     char nick[MOD_NICK_MAX + 1];
     time_t set_at, until;
     char reason[MOD_REASON_MAX + 1];
@@ -164,6 +170,7 @@ struct said {
     char nick[MOD_NICK_MAX + 1];
     char msgid[40];
     time_t when;
+    uint64_t seq;                   /* order across rooms */
     char text[MOD_TEXT_MAX];
 };
 

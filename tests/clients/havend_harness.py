@@ -547,7 +547,7 @@ def check_gone(report, robin, nick, panicked, quit_text, chan_shared=True):
     def gone():
         mark = robin.mark()
         robin.send("WHOIS " + nick)
-        m = robin.wait(r" (401|318) \S+ %s " % re.escape(nick), 2, mark)
+        robin.wait(r" (401|318) \S+ %s " % re.escape(nick), 2, mark)
         robin.settle(0.2)
         return any(re.search(r" 401 \S+ %s " % re.escape(nick), ln) for ln in robin.lines[mark:])
     report.check("after quitting, %s is gone from the network (WHOIS: 401)" % nick, wait_until(gone, 10, 0.3))

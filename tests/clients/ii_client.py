@@ -13,8 +13,10 @@ and checks that they still get:
     welcome text and the topic;
   - a conversation with another person (Robin, a raw-socket peer);
   - no IRCv3 tags anywhere (ii never asked for them);
-  - the crisis notice and PANIC: present, skipped with a SKIP line while the
-    server has no crisis service / answers PANIC with 421.
+  - the crisis notice: "!crisis" in the room brings a private notice
+    (skipped, with a SKIP line, while no crisis module is loaded);
+  - PANIC (typed raw, "/PANIC"): ii shows the fresh nick and Robin sees only
+    an ordinary QUIT; a SKIP line while the server answers 421.
 """
 import errno
 import glob

@@ -12,8 +12,15 @@ out with capture-pane. Checked on the screen:
     welcome text from the Guide, and the other person (Robin, a raw-socket
     peer) in the nick list;
   - Robin's message appears; their reply reaches Robin (seen from Robin's side);
-  - the crisis notice and /quote PANIC: present, but skipped with a SKIP line
-    while the server has no crisis service / answers PANIC with 421.
+  - the crisis notice: "!crisis" in the room brings a private notice from the
+    crisis service (skipped, with a SKIP line, while no crisis module is
+    loaded);
+  - /quote PANIC, then PANIC on Alt+Shift+P set up exactly as
+    docs/connecting.md says (/alias + /bind): the person gets a fresh nick
+    and Robin sees only an ordinary QUIT. While the server answers PANIC
+    with 421 (no panic module loaded) the first step is a SKIP line and the
+    key is checked to send PANIC (the 421 shows);
+  - /quit: Robin sees it (or, after PANIC, the nick is gone).
 """
 import os
 import re

@@ -99,11 +99,25 @@ sed -E -e "s|^(ExecStart(Pre)?=)[^ ]*/havend -t -c [^ ]*|\\1$bin -t -c $work/hav
        -e "s|^StateDirectory=havend|StateDirectory=$name|" \
        -e "s|^BindPaths=.*|BindPaths=%S/$name:$work/state|" \
        "$unit" > "/run/systemd/system/$name.service"
+# Test-only adjustments, each said out loud: a build tree under /home or
+# /root is hidden by ProtectHome=yes; a sanitizer build needs W+X memory,
+# personality() and ptrace-free leak checks off.
+case $build in
+    /home/*|/root/*)
+        echo "     (test copy: ProtectHome=read-only, the build tree is under $build)"
+        sed -i 's/^ProtectHome=yes$/ProtectHome=read-only/' "/run/systemd/system/$name.service" ;;
+esac
+if ldd "$bin" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+    echo "     (test copy: sanitizer build: no MemoryDenyWriteExecute, LockPersonality, SystemCallFilter)"
+    sed -i -e '/^MemoryDenyWriteExecute=/d' -e '/^LockPersonality=/d' -e '/^SystemCallFilter=/d' \
+        -e 's/^\[Service\]$/[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0/' \
+        "/run/systemd/system/$name.service"
+fi
 cleanup_unit() {
     systemctl stop "$name.service" >/dev/null 2>&1
     rm -f "/run/systemd/system/$name.service"
     systemctl daemon-reload
-    rm -rf "$work" "$tmp"
+    rm -rf "$work" "$tmp" "/var/lib/private/$name" "/var/lib/$name"
 }
 trap cleanup_unit EXIT INT TERM
 systemctl daemon-reload

@@ -12,7 +12,11 @@ the test checks:
   - /msg Guide JOIN anxiety puts it in #anxiety: the join, the topic, the
     room's welcome text from the Guide;
   - a conversation with another person (Robin, a raw-socket peer), both ways;
-  - /quote PANIC: skipped with a SKIP line while the server answers 421.
+  - the crisis notice: "!crisis" in the room brings a private notice from the
+    crisis service (a SKIP line while no crisis module is loaded);
+  - /quote PANIC: a fresh nick, and Robin sees only an ordinary QUIT (a SKIP
+    line while the server answers 421); then /panic as docs/connecting.md
+    sets it up (/alias add, /key bind) sends PANIC again.
 """
 import os
 import re
@@ -20,7 +24,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import havend_harness as H  # noqa: E402

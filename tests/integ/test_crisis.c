@@ -37,17 +37,17 @@ static const char *env_path(const char *var, const char *rel, char *buf, size_t 
     return buf;
 }
 
-/* The config after the harness's own: the module, an oper, and a crisis
- * group with `settings` added (NULL: none) and the shipped directory unless
- * settings name another (malloc'd). */
-static char *extra_text(const char *settings)
+/* The config after the harness's own: the modules (NULL: crisis alone), an
+ * oper, and a crisis group with `settings` added (NULL: none) and the
+ * shipped directory unless settings name another (malloc'd). */
+static char *extra_modules(const char *modules, const char *settings)
 {
     char mods[1024], dir[1024];
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
-    fprintf(f, "module_path = \"%s\";\nmodules = [ \"crisis\" ];\n",
-            env_path("HAVEND_BUILDDIR", "modules", mods, sizeof mods));
+    fprintf(f, "module_path = \"%s\";\nmodules = [ %s ];\n", env_path("HAVEND_BUILDDIR", "modules", mods, sizeof mods),
+            modules ? modules : "\"crisis\"");
     fprintf(f, "opers = ( { name = \"oper\"; password = \"%s\"; privileges = [ \"rehash\" ]; } );\n", oper_hash());
     fprintf(f, "crisis = {\n");
     if (!settings || !strstr(settings, "directory"))
@@ -55,6 +55,12 @@ static char *extra_text(const char *settings)
     fprintf(f, "%s\n};\n", settings ? settings : "");
     fclose(f);
     return out;
+}
+
+/* extra_modules() with the crisis module alone. */
+static char *extra_text(const char *settings)
+{
+    return extra_modules(NULL, settings);
 }
 
 /* Start a server with the crisis settings (NULL: defaults). */
@@ -271,6 +277,28 @@ Test(crisis, private_messages_scanned_with_text)
     hv_stop(s);
 }
 
+/* With the moderation module (loaded first, as conf/havend.conf does) the
+ * staff channel is shared: crisis leaves its modes alone (moderation keeps
+ * it +snt without +O, so staff who are not operators can join) and posts
+ * its alerts there. */
+Test(crisis, shared_staff_channel_with_moderation)
+{
+    char *extra = extra_modules("\"moderation\", \"crisis\"", NULL);
+    struct hv_opts o = { .extra = extra };
+    struct hv_server *s = hv_start(&o);
+    free(extra);
+    struct hv_client *op = hv_user(s, "volunteer"), *a = hv_user(s, "alice");
+    staff_join(op, "#staff");
+    hv_send(op, "MODE #staff");
+    const char *modes = hv_expect(op, "^:" SRV " 324 volunteer #staff \\+");
+    cr_expect(strchr(strstr(modes, " #staff ") + 7, 'O') == NULL, "crisis made the shared channel +O: %s", modes);
+    cr_expect(strstr(modes, "s") != NULL, "not secret: %s", modes);
+    hv_join(a, "#lobby");
+    say(a, "PRIVMSG #lobby :i want to die");
+    hv_expect(op, CRISIS "PRIVMSG #staff :URGENT: alice may be in crisis \\(in #lobby\\)");
+    hv_stop(s);
+}
+
 /* ------------------------------------------------------------ regions and resources */
 
 /* REGION shows, sets (code, alias or name) and forgets; the notice then
@@ -281,7 +309,8 @@ Test(crisis, region_choice)
     struct hv_client *a = hv_user(s, "alice");
     hv_join(a, "#lobby");
     size_t from = say(a, "PRIVMSG Crisis :REGION");
-    EXPECT_SINCE(a, from, TO("alice") "You haven't chosen a region, so I show United States \\(this network's default\\)");
+    EXPECT_SINCE(a, from, TO("alice") "You haven't chosen a region, so I show United States "
+                                      "\\(this network's default\\)");
     from = say(a, "PRIVMSG Crisis :REGION xx");
     EXPECT_SINCE(a, from, TO("alice") "I don't have helplines for \"xx\" yet");
     from = say(a, "PRIVMSG Crisis :region uk");
@@ -418,7 +447,8 @@ Test(crisis, channel_commands)
 Test(crisis, relative_directory_topics_no_default)
 {
     char *extra = extra_text("  directory = \"res.conf\"; default_region = \"\"; staff_channel = \"\";\n"
-                             "  urgent = [ \"domestic-abuse: he will kill me\" ]; concern = [ ]; ignore_phrases = [ ];");
+                             "  urgent = [ \"domestic-abuse: he will kill me\" ];\n"
+                             "  concern = [ ]; ignore_phrases = [ ];");
     struct hv_opts o = { .extra = extra };
     struct hv_server *s = hv_prepare(&o);
     free(extra);
@@ -458,7 +488,8 @@ Test(crisis, bad_config_refuses_start)
           "res\\.conf:3: international\\.services\\[0\\]: unknown topic \"suicid\"" },
         { "  directory = \"res.conf\";",
           "international = { emergency = \"1\";\n  services = ( { name = \"A\"; web = \"https://a.org\";\n"
-          "    topics = [ \"suicide\" ]; } ); };\nregions = (\n  { code = \"usa\"; country = \"X\"; emergency = \"1\";\n"
+          "    topics = [ \"suicide\" ]; } ); };\nregions = (\n"
+          "  { code = \"usa\"; country = \"X\"; emergency = \"1\";\n"
           "    services = ( { name = \"A\"; phone = \"1\"; topics = [ \"suicide\" ]; } ); } );\n",
           "res\\.conf:5: regions\\[0\\]: region code \"usa\" is not an ISO 3166-1 alpha-2 code" },
         { "  default_region = \"XX\";", NULL, "havend\\.conf:[0-9]+: crisis\\.default_region: \"XX\" is not a region" },

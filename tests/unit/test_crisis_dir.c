@@ -53,7 +53,8 @@ static void expect_error(const char *text, unsigned line, const char *reason)
 /* A valid international group, for files that test regions. */
 #define INTL \
     "international = { emergency = \"112\";\n" \
-    "  services = ( { name = \"Find A Helpline\"; web = \"https://findahelpline.com\"; topics = [ \"suicide\" ]; } ); };\n"
+    "  services = ( { name = \"Find A Helpline\"; web = \"https://findahelpline.com\"; " \
+    "topics = [ \"suicide\" ]; } ); };\n"
 
 /* ------------------------------------------------------------ the shipped file */
 
@@ -152,7 +153,8 @@ Test(crisis_dir, region_code_format)
     static const char *const bad[] = { "gb", "GBR", "G1", "" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(buf, sizeof buf, "%s  { country = \"X\"; emergency = \"1\";\n    code = \"%s\";\n"
-                 "    services = ( { name = \"A\"; phone = \"1\"; topics = [ \"suicide\" ]; } ); }\n);\n", head, bad[i]);
+                 "    services = ( { name = \"A\"; phone = \"1\"; topics = [ \"suicide\" ]; } ); }\n);\n",
+                 head, bad[i]);
         expect_error(buf, 5, bad[i][0] ? "ISO 3166-1 alpha-2" : "must not be empty");
     }
 }
