@@ -7,8 +7,9 @@ if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcriterion-dev python3 python3-irc valgrind"
     # libFuzzer for the fuzz targets (contrib/fuzz.sh, tests/fuzz/)
     pkgs="$pkgs clang libclang-rt-dev"
-    # real clients (tests/clients/), the systemd unit check, man page rendering
-    pkgs="$pkgs irssi tmux weechat-headless limnoria ii systemd groff-base"
+    # real clients (tests/clients/), the systemd unit check (systemd-analyze,
+    # and systemd-nspawn to start it under a real systemd), man page rendering
+    pkgs="$pkgs irssi tmux weechat-headless limnoria ii systemd systemd-container groff-base"
     # Node.js and npm for irc-framework, unless a Node.js with npm is
     # already there (NodeSource's nodejs bundles npm; Debian's npm conflicts)
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -99,7 +99,7 @@ struct bench {
     void (*on_joined)(struct conn *c);  /* scenario hook: 366 */
 
     /* whole-run counters */
-    uint64_t connect_errors, disconnects, registered, ready, joined, join_failed;
+    uint64_t connect_errors, reg_failed, disconnects, registered, ready, joined, join_failed;
     uint64_t error_numerics, nick_retries, long_lines;
     char first_disconnect[160];
     char first_error[160];

@@ -109,9 +109,16 @@ void conn_close(struct conn *c, const char *why, bool is_disconnect)
         B.inflight--;
     }
     if (is_disconnect && !B.quitting) {
-        B.disconnects++;
-        if (why)
-            remember(B.first_disconnect, sizeof B.first_disconnect, why, strlen(why));
+        if (c->registered) {
+            B.disconnects++;
+            if (why)
+                remember(B.first_disconnect, sizeof B.first_disconnect, why, strlen(why));
+        } else {
+            /* never got 001: the registration failed, nobody was dropped */
+            B.reg_failed++;
+            if (why)
+                remember(B.first_error, sizeof B.first_error, why, strlen(why));
+        }
     }
     free(c->rbuf);
     free(c->wbuf);
@@ -389,11 +396,9 @@ static void on_line(struct conn *c, const char *line, size_t len, int64_t now)
         return;
     }
     if (rest >= 5 && memcmp(p, "ERROR", 5) == 0) {
-        if (!B.quitting) {
-            B.disconnects++;
-            remember(B.first_disconnect, sizeof B.first_disconnect, line, len);
-        }
-        conn_close(c, NULL, false);
+        char why[200];
+        snprintf(why, sizeof why, "%.*s", (int)(len < sizeof why ? len : sizeof why - 1), line);
+        conn_close(c, why, true);
         return;
     }
     if (rest > 5 && memcmp(p, "NICK ", 5) == 0 && src) {
@@ -488,9 +493,10 @@ static void progress(void)
     if (now < next)
         return;
     next = now + 5000000000LL;
-    say("... %llu registered, %llu joined, %d registering, %llu connect errors, %llu disconnects",
+    say("... %llu registered, %llu joined, %d registering, %llu connect errors, %llu failed registrations, "
+        "%llu disconnects",
         (unsigned long long)B.ready, (unsigned long long)B.joined, B.inflight,
-        (unsigned long long)B.connect_errors, (unsigned long long)B.disconnects);
+        (unsigned long long)B.connect_errors, (unsigned long long)B.reg_failed, (unsigned long long)B.disconnects);
 }
 
 /* Run the loop until done() or the deadline (or a stop signal). */

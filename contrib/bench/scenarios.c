@@ -62,6 +62,7 @@ static void common_json(struct json *j)
 {
     json_int(j, "registered", (long long)B.ready);
     json_int(j, "connect_errors", (long long)B.connect_errors);
+    json_int(j, "registration_failures", (long long)B.reg_failed);
     json_int(j, "disconnects", (long long)B.disconnects);
     json_str(j, "first_disconnect", B.first_disconnect);
     json_int(j, "error_numerics", (long long)B.error_numerics);

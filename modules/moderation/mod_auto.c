@@ -9,9 +9,9 @@
  * connection, a room's once per channel). Staff and services are never
  * moderated automatically.
  *
- * The hooks run at priority 300, after the crisis module (200): a person
- * who is muted or flooding still gets its caring reply when they write
- * that they are in danger; only then is the message held back. */
+ * The hooks run at priority 300, after the crisis module's detection: a
+ * person who is muted or flooding still gets its caring reply when they
+ * write that they are in danger; only then is the message held back. */
 #include "moderation.h"
 
 #include <stdio.h>
@@ -38,6 +38,8 @@ static enum hv_verdict refuse_muted(struct hv_event *ev, const struct mute *m)
     return HV_BLOCK;
 }
 
+/* Mute an online person (replacing any mute they had), tell them why and
+ * until when, and audit it. */
 struct mute *mod_mute_user(hv_user *u, long secs, const char *reason, const char *setter, const char *actor)
 {
     const char *uid = hv_user_uid(u);
@@ -194,17 +196,30 @@ static const char *filter_name(size_t i, char *buf, size_t len)
     return buf;
 }
 
-/* Run the filters; HV_BLOCK (reason set) for a blocking match. where:
- * "in #chan" or "to nick". */
-static enum hv_verdict run_filters(struct hv_event *ev, const char *norm, size_t nlen, const char *chan,
-                                   const char *where)
+/* "in #chan" or "in a private message to nick", for staff (built only when
+ * something is reported, not for every message). */
+static const char *where_of(const struct hv_event *ev, char *buf, size_t len)
+{
+    if (ev->channel)
+        snprintf(buf, len, "in %s", hv_channel_name(ev->channel));
+    else
+        snprintf(buf, len, "in a private message to %s", ev->target ? hv_user_nick(ev->target) : "?");
+    return buf;
+}
+
+/* Run the filters; HV_BLOCK (reason set) for a blocking match. chan: the
+ * channel's name, NULL for a private message. */
+static enum hv_verdict run_filters(struct hv_event *ev, const char *norm, size_t nlen, const char *chan)
 {
     if (!G.nall)
         return HV_PASS;
     struct scan_ctx x = { chan, "" };
     int flag;
     int blk = mod_matcher_scan(G.matcher, norm, nlen, filter_applies, &x, &flag);
-    char name[24];
+    if (blk < 0 && flag < 0)
+        return HV_PASS;
+    char name[24], where[MOD_NICK_MAX + MOD_CHAN_MAX + 32];
+    where_of(ev, where, sizeof where);
     if (blk >= 0) {
         G.n_blocked++;
         mod_audit("Filter %s (\"%s\") blocked a message from %s %s", filter_name((size_t)blk, name, sizeof name),
@@ -221,12 +236,13 @@ static enum hv_verdict run_filters(struct hv_event *ev, const char *norm, size_t
 }
 
 /* Links from people connected for less than links.min_age. */
-static enum hv_verdict check_link(struct hv_event *ev, const struct person *p, time_t now, const char *where)
+static enum hv_verdict check_link(struct hv_event *ev, const struct person *p, time_t now)
 {
     long age = (long)(now - p->signon), need = G.conf.link_min_age;
     if (!need || age >= need || !has_link(ev->text))
         return HV_PASS;
-    char left[32];
+    char left[32], where[MOD_NICK_MAX + MOD_CHAN_MAX + 32];
+    where_of(ev, where, sizeof where);
     snprintf(ev->reason, sizeof ev->reason, "Links can be shared once you have been connected for a little "
              "while (about %s more). Your message was not sent.", mod_fmt_dur(need - age, left, sizeof left));
     mod_audit("Blocked a link from %s %s (connected %lds ago)", hv_user_nick(ev->user), where, age);
@@ -235,6 +251,15 @@ static enum hv_verdict check_link(struct hv_event *ev, const struct person *p, t
 
 /* ------------------------------------------------------------ message hooks */
 
+/* TAGMSG (typing notifications, reactions) carries no text: a muted
+ * person's are dropped silently, nothing else applies to them. */
+static bool is_tagmsg(const struct hv_event *ev)
+{
+    return ev->command && strcmp(ev->command, "TAGMSG") == 0;
+}
+
+/* Every channel message: mutes, slow mode, filters, links, flood; a
+ * delivered one is remembered for reports. */
 enum hv_verdict mod_on_channel_message(struct hv_event *ev, void *arg)
 {
     hv_user *u = ev->user;
@@ -242,16 +267,17 @@ enum hv_verdict mod_on_channel_message(struct hv_event *ev, void *arg)
         return HV_PASS;
     struct room *r = mod_room(ev->channel);
     if (mod_staff_privs(u, NULL)) {
-        mod_room_remember(r, u, ev->msgid, ev->text);
+        if (!is_tagmsg(ev))
+            mod_room_remember(r, u, ev->msgid, ev->text);
         return HV_PASS;
     }
     struct person *p = mod_person(u);
     const struct mute *m = mod_mute_of(u, p);
+    if (is_tagmsg(ev))
+        return m ? HV_BLOCK : HV_PASS;
     if (m)
         return refuse_muted(ev, m);
     time_t now = time(NULL);
-    char where[MOD_CHAN_MAX + 8];
-    snprintf(where, sizeof where, "in %s", r->name);
     if (r->slow && !hv_channel_is_op(ev->channel, u)) {
         long wait = slow_wait(p, r, now);
         if (wait > 0) {
@@ -261,11 +287,13 @@ enum hv_verdict mod_on_channel_message(struct hv_event *ev, void *arg)
         }
     }
     char norm[MOD_TEXT_MAX + 8];
-    uint64_t h;
-    size_t nlen = mod_normalize(ev->text, norm, sizeof norm, &h);
-    if (run_filters(ev, norm, nlen, r->name, where) == HV_BLOCK)
+    uint64_t h = 0;
+    size_t nlen = 0;
+    if (G.nall || (G.conf.repeat && !r->no_flood))
+        nlen = mod_normalize(ev->text, norm, sizeof norm, &h);
+    if (run_filters(ev, norm, nlen, r->name) == HV_BLOCK)
         return HV_BLOCK;
-    if (!r->no_links && check_link(ev, p, now, where) == HV_BLOCK)
+    if (!r->no_links && check_link(ev, p, now) == HV_BLOCK)
         return HV_BLOCK;
     const char *why = r->no_flood ? NULL : flood_check(p, ev, norm, nlen, h);
     if (why) {
@@ -279,6 +307,7 @@ enum hv_verdict mod_on_channel_message(struct hv_event *ev, void *arg)
     return HV_PASS;
 }
 
+/* Private messages between users: mutes, private filters and links. */
 enum hv_verdict mod_on_private_message(struct hv_event *ev, void *arg)
 {
     hv_user *u = ev->user, *to = ev->target;
@@ -288,15 +317,17 @@ enum hv_verdict mod_on_private_message(struct hv_event *ev, void *arg)
         return HV_PASS;
     struct person *p = mod_person(u);
     const struct mute *m = mod_mute_of(u, p);
+    if (is_tagmsg(ev))
+        return m ? HV_BLOCK : HV_PASS;
     if (m)
         return refuse_muted(ev, m);
-    char where[MOD_NICK_MAX + 32];
-    snprintf(where, sizeof where, "in a private message to %s", hv_user_nick(to));
-    char norm[MOD_TEXT_MAX + 8];
-    size_t nlen = mod_normalize(ev->text, norm, sizeof norm, NULL);
-    if (run_filters(ev, norm, nlen, NULL, where) == HV_BLOCK)
-        return HV_BLOCK;
-    return check_link(ev, p, time(NULL), where);
+    if (G.nall) {
+        char norm[MOD_TEXT_MAX + 8];
+        size_t nlen = mod_normalize(ev->text, norm, sizeof norm, NULL);
+        if (run_filters(ev, norm, nlen, NULL) == HV_BLOCK)
+            return HV_BLOCK;
+    }
+    return check_link(ev, p, time(NULL));
 }
 
 /* ------------------------------------------------------------ joins */

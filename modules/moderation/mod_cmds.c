@@ -65,6 +65,7 @@ static hv_channel *channel_arg(hv_service *svc, hv_user *from, const char *name)
 
 /* ------------------------------------------------------------ WARN, KICK */
 
+/* WARN <nick> <text>: a private notice from the moderators. */
 static void cmd_warn(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_WARN, "WARN"))
@@ -79,6 +80,7 @@ static void cmd_warn(hv_service *svc, hv_user *from, int argc, char **argv, void
     mod_audit("%s warned %s: %s", mod_actor(from, who, sizeof who), hv_user_nick(u), text);
 }
 
+/* KICK <#chan> <nick> [reason]: out of a channel, by the service. */
 static void cmd_kick(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_KICK, "KICK"))
@@ -102,6 +104,8 @@ static void cmd_kick(hv_service *svc, hv_user *from, int argc, char **argv, void
 
 /* ------------------------------------------------------------ MUTE, UNMUTE */
 
+/* MUTE <nick> [duration] [reason]: network-wide quiet (also for someone who
+ * just left: it waits for their next connection). */
 static void cmd_mute(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_MUTE, "MUTE"))
@@ -128,6 +132,7 @@ static void cmd_mute(hv_service *svc, hv_user *from, int argc, char **argv, void
     SAY("Muted %s until %s.", hv_user_nick(u), mod_fmt_time(m->until, until, sizeof until));
 }
 
+/* UNMUTE <nick>: lift a mute early. */
 static void cmd_unmute(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_MUTE, "UNMUTE"))
@@ -157,6 +162,8 @@ static void cmd_unmute(hv_service *svc, hv_user *from, int argc, char **argv, vo
 
 /* ------------------------------------------------------------ BAN, UNBAN, BANS */
 
+/* BAN <nick|token> <duration> <reason>: a network ban by ban token, applied
+ * at once and on every reconnection; saved to the state file. */
 static void cmd_ban(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_BAN, "BAN"))
@@ -212,6 +219,7 @@ static void cmd_ban(hv_service *svc, hv_user *from, int argc, char **argv, void 
               closed > 1 ? " (several connections shared the address)" : "");
 }
 
+/* UNBAN <number|nick|token>: lift a ban (and save). */
 static void cmd_unban(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_BAN, "UNBAN"))
@@ -239,6 +247,7 @@ static void cmd_unban(hv_service *svc, hv_user *from, int argc, char **argv, voi
     SAY("No ban matches \"%.32s\" (give its number from BANS, the nick, or the token).", argv[1]);
 }
 
+/* BANS: every ban in force, with its token (ban privilege only). */
 static void cmd_bans(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_BAN, "BANS"))
@@ -258,6 +267,7 @@ static void cmd_bans(hv_service *svc, hv_user *from, int argc, char **argv, void
 
 /* ------------------------------------------------------------ SLOW, LOCK, UNLOCK */
 
+/* SLOW <#chan> <seconds|off>: one message per person per N seconds. */
 static void cmd_slow(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     if (!allowed(svc, from, PRIV_SLOW, "SLOW"))
@@ -315,11 +325,13 @@ static void lock(hv_service *svc, hv_user *from, int argc, char **argv, bool on)
               *reason ? ": " : "", reason);
 }
 
+/* LOCK <#chan> [reason]. */
 static void cmd_lock(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     lock(svc, from, argc, argv, true);
 }
 
+/* UNLOCK <#chan>. */
 static void cmd_unlock(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     lock(svc, from, argc, argv, false);
@@ -472,6 +484,7 @@ static void filter_list(hv_service *svc, hv_user *from)
     }
 }
 
+/* FILTER LIST (any staff) | ADD | DEL (filter privilege). */
 static void cmd_filter(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     bool list = !strcasecmp(argv[1], "LIST");
@@ -489,6 +502,7 @@ static void cmd_filter(hv_service *svc, hv_user *from, int argc, char **argv, vo
 
 /* ------------------------------------------------------------ registration */
 
+/* Register the staff commands and their HELP texts with the service. */
 void mod_cmds_register(hv_service *svc)
 {
     hv_service_command(svc, "WARN", 2, cmd_warn, NULL,

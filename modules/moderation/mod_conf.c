@@ -104,6 +104,7 @@ static bool nick_ok(const char *n)
     return true;
 }
 
+/* Why a filter phrase is unusable, or NULL. */
 const char *mod_phrase_problem(const char *phrase)
 {
     size_t len = strlen(phrase);
@@ -118,6 +119,7 @@ const char *mod_phrase_problem(const char *phrase)
     return word ? NULL : "must contain at least one letter or digit";
 }
 
+/* Is a casefolded channel name in the list? */
 bool mod_names_has(const struct mod_names *l, const char *folded)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -126,6 +128,7 @@ bool mod_names_has(const struct mod_names *l, const char *folded)
     return false;
 }
 
+/* Free a list of names and leave it empty. */
 void mod_names_free(struct mod_names *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -135,6 +138,7 @@ void mod_names_free(struct mod_names *l)
     l->n = 0;
 }
 
+/* Free what a filter owns and leave it zeroed. */
 void mod_filter_free(struct mod_filter *f)
 {
     free(f->phrase);
@@ -212,6 +216,7 @@ static bool get_int(struct ctx *x, const config_setting_t *g, const char *path, 
     return true;
 }
 
+/* A boolean member (def when absent); false after reporting a bad type. */
 static bool get_bool(struct ctx *x, const config_setting_t *g, const char *path, const char *key, bool def,
                      bool *out)
 {
@@ -454,6 +459,7 @@ static char *resolve(const char *base, const char *path)
     return p;
 }
 
+/* The whole group: every setting checked before anything is kept. */
 int mod_conf_parse(const config_setting_t *g, struct mod_conf *out, char *err, size_t errlen)
 {
     static const char *const known[] = { "service_nick", "staff_channel", "staff_op", "roles", "staff",
@@ -511,6 +517,7 @@ int mod_conf_parse(const config_setting_t *g, struct mod_conf *out, char *err, s
     return 0;
 }
 
+/* Free everything a parsed config owns and leave it empty. */
 void mod_conf_free(struct mod_conf *c)
 {
     for (size_t i = 0; i < c->nroles; i++)

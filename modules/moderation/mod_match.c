@@ -30,6 +30,8 @@ struct mod_matcher {
     size_t nphrases;
 };
 
+/* See moderation.h: one pass, lower-case words between single spaces, and
+ * a hash of the result (for repeat detection). */
 size_t mod_normalize(const char *in, char *out, size_t cap, uint64_t *hash)
 {
     size_t n = 0;
@@ -73,6 +75,7 @@ static size_t pattern_of(const char *phrase, char *buf, size_t cap)
     return n;
 }
 
+/* Free an automaton (NULL is fine). */
 void mod_matcher_free(struct mod_matcher *m)
 {
     if (!m)
@@ -145,6 +148,8 @@ static bool build_trie(struct mod_matcher *m, struct mod_filter *const *v, size_
     return true;
 }
 
+/* Build the automaton: alphabet, trie, then failure links folded into a
+ * complete transition table. */
 struct mod_matcher *mod_matcher_build(struct mod_filter *const *v, size_t n, char *err, size_t errlen)
 {
     struct mod_matcher *m = calloc(1, sizeof *m);
@@ -201,6 +206,7 @@ struct mod_matcher *mod_matcher_build(struct mod_filter *const *v, size_t n, cha
     return m;
 }
 
+/* One pass over normalized text; see moderation.h. */
 int mod_matcher_scan(const struct mod_matcher *m, const char *norm, size_t len, bool (*ok)(size_t i, void *arg),
                      void *arg, int *flag)
 {

@@ -125,6 +125,7 @@ static void room_forget_messages(struct room *r)
     r->hist_next = r->hist_count = 0;
 }
 
+/* ch's record if it has one (never creates). */
 struct room *mod_room_find(const hv_channel *ch)
 {
     if (!G.nroom_buckets)
@@ -169,6 +170,14 @@ struct room *mod_room(const hv_channel *ch)
     return r;
 }
 
+/* Copy a string, cut to fit (cheaper than snprintf on the message path). */
+static void copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Keep a delivered channel message for reports (report_history > 0). */
 void mod_room_remember(struct room *r, hv_user *u, const char *msgid, const char *text)
 {
@@ -177,17 +186,13 @@ void mod_room_remember(struct room *r, hv_user *u, const char *msgid, const char
     if (!r->hist && !(r->hist = calloc(MOD_HISTORY_MAX, sizeof *r->hist)))
         return;
     struct said *s = &r->hist[r->hist_next];
-    snprintf(s->uid, sizeof s->uid, "%s", hv_user_uid(u));
-    snprintf(s->nick, sizeof s->nick, "%s", hv_user_nick(u));
-    snprintf(s->msgid, sizeof s->msgid, "%s", msgid ? msgid : "");
     static uint64_t seq;
+    copy(s->uid, sizeof s->uid, hv_user_uid(u));
+    copy(s->nick, sizeof s->nick, hv_user_nick(u));
+    copy(s->msgid, sizeof s->msgid, msgid ? msgid : "");
+    copy(s->text, sizeof s->text, text);
     s->when = time(NULL);
     s->seq = ++seq;
-    size_t n = strlen(text);
-    if (n >= sizeof s->text)
-        n = sizeof s->text - 1;
-    memcpy(s->text, text, n);
-    s->text[n] = '\0';
     r->hist_next = (r->hist_next + 1) % MOD_HISTORY_MAX;
     if (r->hist_count < MOD_HISTORY_MAX)
         r->hist_count++;
@@ -233,6 +238,7 @@ void mod_records_sweep(time_t now)
             memset(&G.departed[i], 0, sizeof G.departed[i]);
 }
 
+/* Free every person, room, mute and ban (module unload). */
 void mod_records_free(void)
 {
     for (size_t b = 0; b < G.npeople_buckets; b++) {
@@ -268,6 +274,7 @@ void mod_records_free(void)
 
 /* ------------------------------------------------------------ departures */
 
+/* Remember someone who just left (nick, UID, token), in a small ring. */
 void mod_departed_add(hv_user *u)
 {
     const char *token = hv_user_ban_token(u);
@@ -345,6 +352,7 @@ static void spare_one(hv_user *u, void *arg)
     snprintf(m->spared[m->nspared++], sizeof *v, "%s", hv_user_uid(u));
 }
 
+/* Add a mute; people online with the same token now are spared. */
 struct mute *mod_mute_add(const char *token, const char *uid, const char *nick, long secs, const char *reason,
                           const char *setter)
 {
@@ -367,6 +375,7 @@ struct mute *mod_mute_add(const char *token, const char *uid, const char *nick, 
     return m;
 }
 
+/* Remove mute i (order is not kept). */
 void mod_mute_del(size_t i)
 {
     if (i >= G.nmutes)
@@ -378,6 +387,7 @@ void mod_mute_del(size_t i)
 
 /* ------------------------------------------------------------ bans */
 
+/* The ban in force on a token, or NULL. */
 struct ban *mod_ban_find_token(const char *token)
 {
     time_t now = time(NULL);
@@ -403,6 +413,7 @@ static void enforce_one(hv_user *u, void *arg)
     e->n++;
 }
 
+/* Disconnect everyone (not staff) carrying b's token; how many. */
 int mod_ban_enforce(const struct ban *b)
 {
     struct enforce e = { b, "", 0 };
@@ -414,6 +425,7 @@ int mod_ban_enforce(const struct ban *b)
 
 /* ------------------------------------------------------------ helpers */
 
+/* A time for people: UTC, to the second. */
 const char *mod_fmt_time(time_t t, char *buf, size_t len)
 {
     if (!t) {
@@ -426,6 +438,7 @@ const char *mod_fmt_time(time_t t, char *buf, size_t len)
     return buf;
 }
 
+/* A duration for people: "1h30m". */
 const char *mod_fmt_dur(long secs, char *buf, size_t len)
 {
     static const struct { long s; char c; } units[] = { { 604800, 'w' }, { 86400, 'd' }, { 3600, 'h' },
@@ -445,6 +458,7 @@ const char *mod_fmt_dur(long secs, char *buf, size_t len)
     return buf;
 }
 
+/* A duration staff typed; see moderation.h. */
 long mod_parse_dur(const char *s, bool allow_perm)
 {
     if (!strcasecmp(s, "perm") || !strcasecmp(s, "permanent") || !strcmp(s, "0"))
@@ -479,6 +493,7 @@ long mod_parse_dur(const char *s, bool allow_perm)
     return total > 0 ? total : -1;
 }
 
+/* Does s look like a ban token (16 lower-case hex digits)? */
 bool mod_is_token(const char *s)
 {
     size_t n = 0;
@@ -488,6 +503,7 @@ bool mod_is_token(const char *s)
     return n == MOD_TOKEN_MAX;
 }
 
+/* The words argv[from..] joined by single spaces. */
 const char *mod_join_args(int argc, char **argv, int from, char *buf, size_t len)
 {
     size_t n = 0;
@@ -500,6 +516,7 @@ const char *mod_join_args(int argc, char **argv, int from, char *buf, size_t len
     return buf;
 }
 
+/* Text with control characters (CTCP, colours) turned into spaces. */
 const char *mod_clean(const char *in, char *buf, size_t len)
 {
     size_t n = 0;

@@ -276,16 +276,19 @@ static void claim_close(hv_service *svc, hv_user *from, int argc, char **argv, b
                           "helping to keep this a safe place.", r->id);
 }
 
+/* CLAIM <number>. */
 static void cmd_claim(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     claim_close(svc, from, argc, argv, false);
 }
 
+/* CLOSE <number> [note]. */
 static void cmd_close(hv_service *svc, hv_user *from, int argc, char **argv, void *arg)
 {
     claim_close(svc, from, argc, argv, true);
 }
 
+/* Wipe and free the queue and the rate records. */
 void mod_reports_free(void)
 {
     if (G.reports)
@@ -296,6 +299,7 @@ void mod_reports_free(void)
     memset(rates, 0, sizeof rates);
 }
 
+/* Register REPORT and the queue commands with the service. */
 void mod_report_register(hv_service *svc)
 {
     hv_service_command(svc, "REPORT", 1, cmd_report, NULL,

@@ -169,6 +169,7 @@ static int load_lists(config_t *c, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Read and validate the state file into G; a missing file is an empty state. */
 int mod_state_load(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -198,11 +199,13 @@ static void put_str(config_setting_t *g, const char *k, const char *v)
     config_setting_set_string(config_setting_add(g, k, CONFIG_TYPE_STRING), v);
 }
 
+/* Add a 64-bit member (times). */
 static void put_i64(config_setting_t *g, const char *k, long long v)
 {
     config_setting_set_int64(config_setting_add(g, k, CONFIG_TYPE_INT64), v);
 }
 
+/* Add an int member. */
 static void put_int(config_setting_t *g, const char *k, int v)
 {
     config_setting_set_int(config_setting_add(g, k, CONFIG_TYPE_INT), v);
@@ -259,6 +262,7 @@ static void sync_dir(const char *path)
     }
 }
 
+/* Write the state: temporary file, fsync, rename, directory fsync. */
 int mod_state_save(void)
 {
     const char *path = G.conf.state_file;

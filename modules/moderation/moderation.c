@@ -32,6 +32,7 @@ static unsigned sweep_ticks;
 
 /* ------------------------------------------------------------ staff */
 
+/* Staff are the accounts listed in moderation.staff; see moderation.h. */
 unsigned mod_staff_privs(const hv_user *u, const char **role)
 {
     const char *acct = hv_user_account(u);
@@ -48,6 +49,7 @@ unsigned mod_staff_privs(const hv_user *u, const char **role)
     return 0;
 }
 
+/* How staff are named in the audit trail: nick, and account if different. */
 const char *mod_actor(const hv_user *u, char *buf, size_t len)
 {
     const char *acct = hv_user_account(u), *nick = hv_user_nick(u);
@@ -102,6 +104,7 @@ static void audit_v(bool chan, const char *fmt, va_list ap)
     }
 }
 
+/* An audit line to the staff channel and the log file. */
 void mod_audit(const char *fmt, ...)
 {
     va_list ap;
@@ -110,6 +113,7 @@ void mod_audit(const char *fmt, ...)
     va_end(ap);
 }
 
+/* An audit line for the log file only. */
 void mod_audit_file(const char *fmt, ...)
 {
     va_list ap;
@@ -118,6 +122,7 @@ void mod_audit_file(const char *fmt, ...)
     va_end(ap);
 }
 
+/* A line to the staff channel (not the log file). */
 void mod_staff_say(const char *fmt, ...)
 {
     char raw[420], line[420];
@@ -153,6 +158,7 @@ static struct mod_matcher *build_filters(const struct mod_conf *c, struct mod_fi
     return m;
 }
 
+/* Rebuild the filter list and automaton after FILTER ADD/DEL. */
 int mod_filters_rebuild(char *err, size_t errlen)
 {
     struct mod_filter **all;
@@ -335,6 +341,7 @@ static void release_all(void)
     memset(&G, 0, sizeof G);
 }
 
+/* Start: config, state file, service, staff channel, commands, hooks, timer. */
 static int moderation_init(hv_module *self, const config_setting_t *conf, char *err, size_t errlen)
 {
     memset(&G, 0, sizeof G);

@@ -89,9 +89,19 @@ def main():
         slog = os.path.join(logs, "irc.server.havend.weechatlog")
 
         def say(buffer, text):
-            H.wait_until(lambda: os.path.exists(fifo), 10)
-            with open(fifo, "w") as f:
-                f.write("%s *%s\n" % (buffer, text))
+            """One command into WeeChat's FIFO; never blocks if WeeChat is gone."""
+            def opened():
+                try:
+                    return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK) + 1
+                except OSError:
+                    return 0
+            fd = H.wait_until(opened, 10)
+            if not fd:
+                raise RuntimeError("WeeChat's FIFO is not open (is WeeChat still running?)")
+            try:
+                os.write(fd - 1, ("%s *%s\n" % (buffer, text)).encode())
+            finally:
+                os.close(fd - 1)
 
         welcome = wait_file(slog, r"^\S+ \S+\t--\tWelcome to .*?[ ,]+(\S+)$", 20)
         if not report.check("WeeChat shows the welcome line", welcome, read(slog)[-800:]):
