@@ -228,13 +228,16 @@ static bool run_step(unsigned step, double r, const int *senders, int ns, int re
         int ms = (int)((due - now_ns() + 999999) / 1000000);
         net_poll(ms < 0 ? 0 : ms > 50 ? 50 : ms);
     }
+    /* CPU use while sending (the drain would dilute it) */
+    int64_t t1 = now_ns();
+    double span = (double)(t1 - t0) / 1e9;
+    double cpu = span > 0 ? (self_cpu_seconds() - cpu0) / span : 0;
+    double scpu = scpu0 >= 0 && span > 0 ? (proc_cpu_seconds(B.o.pid) - scpu0) / span : -1;
     uint64_t expected = sent * (uint64_t)recipients;
     int64_t drain_end = now_ns() + (int64_t)(B.o.drain * 1e9);
     while (!B.stop && B.rx < expected && now_ns() < drain_end)
         net_poll(20);
     double wall = (double)(end - t0) / 1e9;
-    double cpu = (self_cpu_seconds() - cpu0) / ((double)(now_ns() - t0) / 1e9);
-    double scpu = scpu0 >= 0 ? (proc_cpu_seconds(B.o.pid) - scpu0) / ((double)(now_ns() - t0) / 1e9) : -1;
 
     double offered = (double)ns * r * recipients;               /* deliveries per second */
     double nominal = offered * wall;
@@ -251,6 +254,10 @@ static bool run_step(unsigned step, double r, const int *senders, int ns, int re
     if (cpu > 0.9)
         say("%s R=%g: warning: the generator used %.0f%% of its core: it may be the bottleneck", scenario, r,
             cpu * 100);
+    else if (lag_max > 100000000)
+        say("%s R=%g: warning: sends ran up to %.0f ms behind schedule with the generator at %.0f%% CPU: it was "
+            "starved of CPU (a busy machine?), so this step measured the machine too", scenario, r,
+            (double)lag_max / 1e6, cpu * 100);
 
     json_key(j, NULL);
     json_open(j, '{');

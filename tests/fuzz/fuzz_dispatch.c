@@ -9,8 +9,9 @@
  * "tagger" (every IRCv3 capability), "plain", all three in #fuzz, and one
  * that never registers. The input is split at '\n'; the first byte of each
  * piece picks the connection (byte % 4) and the rest, '\n' included, is
- * written to it; the event loop then runs without blocking. The last piece
- * may end mid-line (a client vanishing mid-line). Then everything is closed
+ * written to it; when that byte has its high bit set, the connection then
+ * vanishes (EOF). The event loop runs without blocking after each piece.
+ * The last piece may end mid-line. Then everything is closed
  * and the core's counters and tables must be back to empty.
  *
  * Oracles besides ASan/UBSan: every line the server sends ends in CRLF and
@@ -296,6 +297,8 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         struct fd_peer *p = &fd_peers[data[pos] % FD_CONNS];
         if (end > pos + 1)
             fd_write(p, data + pos + 1, end - pos - 1);
+        if (data[pos] & 0x80)
+            shutdown(p->fd, SHUT_WR);     /* the client vanishes (EOF) */
         fd_pump();
         pos = end;
     }
