@@ -259,6 +259,7 @@ struct server {
 
     struct conn *conns;          /* every local connection */
     size_t nconns, nusers, nunreg, nopers, max_users;
+    size_t ninvisible, nservices; /* registered +i users; service pseudo-clients (LUSERS) */
     struct conn *dead;           /* closed, waiting to be freed */
     struct event *reaper;
 
@@ -290,6 +291,9 @@ extern struct server srv;
 void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, SSL *ssl);
 /* Queue one line (without CRLF) to a connection; enforces SendQ. */
 void conn_send_raw(struct conn *c, const char *line, size_t len);
+/* The same for a line that already ends in CRLF (len includes it): one
+ * buffer append per recipient on the fan-out path. */
+void conn_send_crlf(struct conn *c, const char *line_crlf, size_t len);
 /* Close a connection: the client quits with reason; freed after this callback. */
 void conn_close(struct conn *c, const char *reason);
 /* Re-resolve the connection class after REHASH. */

@@ -545,6 +545,12 @@ static void user_mode(struct client *u, struct message *m)
     if (unknown)
         send_numeric(u, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
 
+    if ((before ^ u->umodes) & UMODE_INVISIBLE) {
+        if (u->umodes & UMODE_INVISIBLE)
+            srv.ninvisible++;
+        else
+            srv.ninvisible--;
+    }
     char *p = umode_append(buf, buf + sizeof buf - 1, '+', u->umodes & ~before);
     p = umode_append(p, buf + sizeof buf - 1, '-', before & ~u->umodes);
     *p = '\0';

@@ -610,23 +610,12 @@ void cmd_motd(struct client *src, struct message *m)
 /* Highest global user count seen, for 266 (there is no stored global max). */
 static size_t max_global;
 
-/* Send the LUSERS block (251..255, 265, 266). Counts come from a walk of
- * the UID table so invisible users and operators are counted exactly. */
+/* Send the LUSERS block (251..255, 265, 266). The counts are kept up to
+ * date as users register, change +i and leave, so this is constant time
+ * (it runs for every registration). */
 void send_lusers(struct client *to)
 {
-    size_t total = 0, invisible = 0, opers = 0;
-    size_t bucket = 0;
-    struct hm_entry *e = NULL;
-    struct client *u;
-    while ((u = hashmap_next(&srv.uids, &bucket, &e)) != NULL) {
-        if (!u->registered)
-            continue;
-        total++;
-        if (u->umodes & UMODE_INVISIBLE)
-            invisible++;
-        if (u->umodes & UMODE_OPER)
-            opers++;
-    }
+    size_t total = srv.nusers + srv.nservices, invisible = srv.ninvisible, opers = srv.nopers;
     size_t local = srv.nusers;
     size_t max_local = srv.max_users > local ? srv.max_users : local;
     if (total > max_global)

@@ -145,6 +145,8 @@ void registration_try_complete(struct client *u)
     u->signon = time(NULL);
     user_set_nick(u, u->nick);
     u->umodes |= umode_defaults();
+    if (u->umodes & UMODE_INVISIBLE)
+        srv.ninvisible++;
     c->state = STATE_USER;
     c->last_active = time(NULL);
     srv.nunreg--;

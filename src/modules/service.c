@@ -54,6 +54,7 @@ hv_service *hv_service_new(hv_module *self, const char *nick, const char *realna
     u->service = svc;
     user_set_nick(u, nick);
     monitor_signon(u);
+    srv.nservices++;
     svc->u = u;
     svc->owner = self;
     svc->next = services;
@@ -205,6 +206,7 @@ static void service_free(struct hv_service *svc)
     struct client *u = svc->u;
     user_quit(u, "Service unloaded");
     user_free(u);
+    srv.nservices--;
     for (size_t i = 0; i < svc->ncmds; i++)
         free(svc->cmds[i].help);
     free(svc->cmds);

@@ -130,6 +130,16 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
 
 /* ------------------------------------------------------------ writing */
 
+/* Past its SendQ, a client is closed rather than let memory grow. */
+static void sendq_check(struct conn *c, struct evbuffer *out)
+{
+    if (evbuffer_get_length(out) > c->cls->sendq) {
+        /* Drop what it could not take, so the ERROR reaches it promptly. */
+        evbuffer_drain(out, evbuffer_get_length(out));
+        conn_close(c, "SendQ exceeded");
+    }
+}
+
 void conn_send_raw(struct conn *c, const char *line, size_t len)
 {
     if (c->dead)
@@ -137,11 +147,16 @@ void conn_send_raw(struct conn *c, const char *line, size_t len)
     struct evbuffer *out = bufferevent_get_output(c->bev);
     evbuffer_add(out, line, len);
     evbuffer_add(out, "\r\n", 2);
-    if (evbuffer_get_length(out) > c->cls->sendq) {
-        /* Drop what it could not take, so the ERROR reaches it promptly. */
-        evbuffer_drain(out, evbuffer_get_length(out));
-        conn_close(c, "SendQ exceeded");
-    }
+    sendq_check(c, out);
+}
+
+void conn_send_crlf(struct conn *c, const char *line_crlf, size_t len)
+{
+    if (c->dead)
+        return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add(out, line_crlf, len);
+    sendq_check(c, out);
 }
 
 /* ------------------------------------------------------------ closing */

@@ -122,7 +122,7 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
         return o->body;
     }
     if (!o->var[v]) {
-        char *b = malloc(TAG_VARIANT_MAX + 1);
+        char *b = malloc(TAG_VARIANT_MAX + 3);
         if (!b)
             abort();
         size_t n = 0;
@@ -166,12 +166,19 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
         b[n++] = ' ';
         memcpy(b + n, o->body, o->blen);
         n += o->blen;
-        b[n] = '\0';
+        memcpy(b + n, "\r\n", 3); /* CRLF kept past the length, for one append */
         o->var[v] = b;
         o->vlen[v] = n;
     }
     *len = o->vlen[v];
     return o->var[v];
+}
+
+/* Format the body of o and put CRLF after it (outside blen). */
+static void outline_vformat(struct outline *o, const char *fmt, va_list ap)
+{
+    o->blen = format_line(o->body, sizeof o->body - 2, fmt, ap);
+    memcpy(o->body + o->blen, "\r\n", 3);
 }
 
 /* Prepend one tag ("label=x" or "batch=id") to a line that may have tags. */
@@ -193,7 +200,7 @@ static void deliver_line(struct conn *c, const char *line, size_t len)
 {
     struct label_ctx *L = &srv.label;
     if (L->conn != c) {
-        conn_send_raw(c, line, len);
+        conn_send_crlf(c, line, len + 2); /* every outline line has CRLF after it */
         return;
     }
     char tag[40];
@@ -291,7 +298,7 @@ void send_vline(struct client *to, const char *fmt, va_list ap)
         return; /* remote users: routed by links, later */
     struct outline o;
     outline_init(&o, NULL);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     deliver(to->conn, &o);
     outline_free(&o);
 }
@@ -312,7 +319,7 @@ void send_line_tags(struct client *to, const struct msg_tags *tags, const char *
     outline_init(&o, tags);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     deliver(to->conn, &o);
     outline_free(&o);
@@ -333,6 +340,7 @@ void send_numeric(struct client *to, int numeric, const char *fmt, ...)
     va_end(ap);
     len = utf8_cut(o.body, len + (size_t)pre, LINE_BODY_MAX);
     o.blen = len;
+    memcpy(o.body + len, "\r\n", 3);
     deliver(to->conn, &o);
     outline_free(&o);
 }
@@ -365,7 +373,7 @@ void send_to_channel_opts(struct channel *ch, struct client *except, const struc
     outline_init(&o, opt->tags);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     channel_fanout(ch, except, opt, &o);
     outline_free(&o);
@@ -378,7 +386,7 @@ void send_to_channel(struct channel *ch, struct client *except, const char *fmt,
     outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     channel_fanout(ch, except, &all, &o);
     outline_free(&o);
@@ -391,7 +399,7 @@ void send_to_channel_status(struct channel *ch, struct client *except, unsigned 
     outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     channel_fanout(ch, except, &opt, &o);
     outline_free(&o);
@@ -424,7 +432,7 @@ void send_to_common_channels(struct client *c, bool include_self, const char *fm
     outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     common_fanout(c, include_self, &all, &o);
     outline_free(&o);
@@ -436,7 +444,7 @@ void send_to_common_channels_opts(struct client *c, bool include_self, const str
     outline_init(&o, opt->tags);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     common_fanout(c, include_self, opt, &o);
     outline_free(&o);
@@ -459,7 +467,7 @@ void send_to_wallops(const char *fmt, ...)
     outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    o.blen = format_line(o.body, sizeof o.body, fmt, ap);
+    outline_vformat(&o, fmt, ap);
     va_end(ap);
     send_to_locals(wants_wallops, &o);
     outline_free(&o);

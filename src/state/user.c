@@ -194,6 +194,8 @@ void user_quit(struct client *u, const char *reason)
             hashmap_remove(&srv.nicks, key);
         if (u->umodes & UMODE_OPER)
             srv.nopers--;
+        if (u->umodes & UMODE_INVISIBLE)
+            srv.ninvisible--;
         monitor_clear(u);
         monitor_signoff(u->nick);
     }

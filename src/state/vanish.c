@@ -59,6 +59,8 @@ int user_vanish(struct client *u, const char *quit_text)
     }
     free(u->away);
     u->away = NULL;
+    if (u->umodes & UMODE_INVISIBLE)
+        srv.ninvisible++; /* the new identity is still registered and +i */
 
     user_new_identity(u);
     char nick[NICK_MAX + 1];

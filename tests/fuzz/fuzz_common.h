@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <ftw.h>
+#include <unistd.h>
+
 #ifndef FUZZ_ENTRY
 #define FUZZ_ENTRY LLVMFuzzerTestOneInput
 #endif
@@ -27,6 +30,22 @@ static void fuzz_fail(const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     abort();
+}
+
+/* nftw callback: remove one entry. */
+__attribute__((unused))
+static int fuzz_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Remove a scratch directory and what is in it (from atexit handlers). */
+__attribute__((unused))
+static void fuzz_rmtree(const char *dir)
+{
+    if (dir[0])
+        nftw(dir, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

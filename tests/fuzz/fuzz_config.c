@@ -30,6 +30,12 @@ static void fc_write(const char *name, const void *text, size_t len)
     close(fd);
 }
 
+/* Remove the scratch directory at exit. */
+static void fc_cleanup(void)
+{
+    fuzz_rmtree(fc_dir);
+}
+
 /* Make the scratch directory once; stdin is /dev/null so a path such as
  * /dev/stdin found by the fuzzer cannot block a read. */
 static void fc_init(void)
@@ -45,6 +51,7 @@ static void fc_init(void)
     snprintf(fc_dir, sizeof fc_dir, "%s/havend-fuzz-config-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(fc_dir))
         fuzz_fail("mkdtemp %s", fc_dir);
+    atexit(fc_cleanup);
     snprintf(fc_path, sizeof fc_path, "%s/havend.conf", fc_dir);
     static const char motd[] = "Welcome\nto the fuzzer\r\n";
     static const char inc[] = "limits = { nicklen = 20; };\n";

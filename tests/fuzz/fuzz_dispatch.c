@@ -54,6 +54,12 @@ static struct listener fd_listener;
 static char fd_dir[256], fd_conf[320];
 static bool fd_input_has_addr;    /* the input mentions the address prefix */
 
+/* Remove the scratch directory at exit. */
+static void fd_cleanup(void)
+{
+    fuzz_rmtree(fd_dir);
+}
+
 /* Write the scratch config: no per-address limits or flood delays (the
  * input decides what happens, not the clock), short lists so that limits
  * are reachable, a MOTD, and a fixed ban token secret (no state file). */
@@ -63,6 +69,7 @@ static void fd_write_config(void)
     snprintf(fd_dir, sizeof fd_dir, "%s/havend-fuzz-dispatch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(fd_dir))
         fuzz_fail("mkdtemp %s", fd_dir);
+    atexit(fd_cleanup);
     char motd[400];
     snprintf(motd, sizeof motd, "%s/motd.txt", fd_dir);
     FILE *f = fopen(motd, "w");

@@ -241,6 +241,15 @@ AB_UNUSED static int ab_wait_closed(const int *fds, int n, int ms, char (*tails)
     return closed;
 }
 
+/* Read everything c is sent for the next ms milliseconds. */
+AB_UNUSED static void ab_pump_for(struct hv_client *c, int ms)
+{
+    long long end = hv_now_ms() + ms;
+    long long left;
+    while (!c->eof && (left = end - hv_now_ms()) > 0)
+        hv_pump(c, (int)left);
+}
+
 /* How many lines c received from index `from` on contain `needle`. */
 AB_UNUSED static int ab_count(const struct hv_client *c, size_t from, const char *needle)
 {
