@@ -9,8 +9,6 @@
  * a few hundred and each test at a few seconds. */
 #include "test_abuse.h"
 
-#include <openssl/ssl.h>
-
 TestSuite(abuse, .timeout = 120);
 
 /* Hundreds of connections that never register are closed after
