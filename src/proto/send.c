@@ -367,42 +367,41 @@ static void channel_fanout(struct channel *ch, struct client *except, const stru
     }
 }
 
-void send_to_channel_opts(struct channel *ch, struct client *except, const struct send_opts *opt, const char *fmt, ...)
+/* Build the line once, fan it out to the channel members opt selects. */
+static void channel_vsend(struct channel *ch, struct client *except, const struct send_opts *opt, const char *fmt,
+                          va_list ap)
 {
     struct outline o;
     outline_init(&o, opt->tags);
-    va_list ap;
-    va_start(ap, fmt);
     outline_vformat(&o, fmt, ap);
-    va_end(ap);
     channel_fanout(ch, except, opt, &o);
     outline_free(&o);
+}
+
+void send_to_channel_opts(struct channel *ch, struct client *except, const struct send_opts *opt, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    channel_vsend(ch, except, opt, fmt, ap);
+    va_end(ap);
 }
 
 void send_to_channel(struct channel *ch, struct client *except, const char *fmt, ...)
 {
     static const struct send_opts all = { 0, 0, 0, NULL };
-    struct outline o;
-    outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    outline_vformat(&o, fmt, ap);
+    channel_vsend(ch, except, &all, fmt, ap);
     va_end(ap);
-    channel_fanout(ch, except, &all, &o);
-    outline_free(&o);
 }
 
 void send_to_channel_status(struct channel *ch, struct client *except, unsigned status_bits, const char *fmt, ...)
 {
     const struct send_opts opt = { 0, 0, status_bits, NULL };
-    struct outline o;
-    outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    outline_vformat(&o, fmt, ap);
+    channel_vsend(ch, except, &opt, fmt, ap);
     va_end(ap);
-    channel_fanout(ch, except, &opt, &o);
-    outline_free(&o);
 }
 
 /* Once to every user sharing a channel with c (and c when include_self). */
@@ -425,29 +424,32 @@ static void common_fanout(struct client *c, bool include_self, const struct send
     }
 }
 
+/* Build the line once, send it once to everyone sharing a channel with c. */
+static void common_vsend(struct client *c, bool include_self, const struct send_opts *opt, const char *fmt,
+                         va_list ap)
+{
+    struct outline o;
+    outline_init(&o, opt->tags);
+    outline_vformat(&o, fmt, ap);
+    common_fanout(c, include_self, opt, &o);
+    outline_free(&o);
+}
+
 void send_to_common_channels(struct client *c, bool include_self, const char *fmt, ...)
 {
     static const struct send_opts all = { 0, 0, 0, NULL };
-    struct outline o;
-    outline_init(&o, NULL);
     va_list ap;
     va_start(ap, fmt);
-    outline_vformat(&o, fmt, ap);
+    common_vsend(c, include_self, &all, fmt, ap);
     va_end(ap);
-    common_fanout(c, include_self, &all, &o);
-    outline_free(&o);
 }
 
 void send_to_common_channels_opts(struct client *c, bool include_self, const struct send_opts *opt, const char *fmt, ...)
 {
-    struct outline o;
-    outline_init(&o, opt->tags);
     va_list ap;
     va_start(ap, fmt);
-    outline_vformat(&o, fmt, ap);
+    common_vsend(c, include_self, opt, fmt, ap);
     va_end(ap);
-    common_fanout(c, include_self, opt, &o);
-    outline_free(&o);
 }
 
 /* Send one prepared line to every local registered user matching pred. */
