@@ -279,4 +279,17 @@ int hv_nicklen(void);
 void hv_log(hv_module *self, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 enum { HV_LOG_ERROR = 0, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
 
+/* ------------------------------------------------------------ config and names */
+
+/* A config error about setting s, the shape the server uses for its own
+ * settings: writes "<file>:<line>: <formatted text>" into err ("line N:
+ * <text>" when s has no file, just the text when s is NULL or has no
+ * line). */
+void hv_conf_error(char *err, size_t errlen, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* rfc1459 casefolding, as the server compares nicks and channel names
+ * (A-Z [ ] \ ~ become a-z { } | ^): at most len-1 bytes of src and a NUL
+ * into dst (nothing when len is 0). dst may be src. */
+void hv_casefold(char *dst, const char *src, size_t len);
+
 #endif

@@ -31,7 +31,7 @@ struct ctx {
     bool failed;
 };
 
-/* Record the first error: "file:line: anonymity.key: reason". */
+/* Record an error as "anonymity.key: reason". The first error wins; hv_conf_error() adds "file:line: ". */
 __attribute__((format(printf, 4, 5)))
 static void fail(struct ctx *x, const config_setting_t *s, const char *key, const char *fmt, ...)
 {
@@ -43,14 +43,7 @@ static void fail(struct ctx *x, const config_setting_t *s, const char *key, cons
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    unsigned line = s ? config_setting_source_line(s) : 0;
-    if (file && line)
-        snprintf(x->err, x->errlen, "%s:%u: anonymity.%s: %s", file, line, key, reason);
-    else if (line)
-        snprintf(x->err, x->errlen, "line %u: anonymity.%s: %s", line, key, reason);
-    else
-        snprintf(x->err, x->errlen, "anonymity.%s: %s", key, reason);
+    hv_conf_error(x->err, x->errlen, s, "anonymity.%s: %s", key, reason);
 }
 
 /* strdup that aborts: a half-built config on OOM is not worth handling. */

@@ -235,14 +235,8 @@ static int anon_reload(hv_module *self, const config_setting_t *conf, char *err,
         return -1;
     if (c->caller_id != anon_cf->caller_id) {
         const config_setting_t *s = conf ? config_setting_get_member(conf, "caller_id") : NULL;
-        const char *file = s ? config_setting_source_file(s) : NULL;
-        char where[600] = "";
-        if (s && file)
-            snprintf(where, sizeof where, "%s:%u: ", file, config_setting_source_line(s));
-        else if (s)
-            snprintf(where, sizeof where, "line %u: ", config_setting_source_line(s));
-        snprintf(err, errlen, "%sanonymity.caller_id: cannot change while running; restart havend (or REHASH "
-                 "once without \"anonymity\" in modules, then once with it)", where);
+        hv_conf_error(err, errlen, s, "anonymity.caller_id: cannot change while running; restart havend (or "
+                      "REHASH once without \"anonymity\" in modules, then once with it)");
         anon_conf_free(c);
         return -1;
     }

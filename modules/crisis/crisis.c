@@ -195,18 +195,14 @@ static bool detected(hv_user *u, const struct crisis_hit *hit, const char *where
 
 /* ------------------------------------------------------------ hooks */
 
-/* rfc1459 case-insensitive equality of two channel names. */
+/* rfc1459 case-insensitive equality of two channel names (the server keeps
+ * them to 64 bytes, so the buffers hold them whole). */
 static bool same_name(const char *a, const char *b)
 {
-    for (;; a++, b++) {
-        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-        x = (x >= 'A' && x <= '^') ? (unsigned char)(x + 32) : x;
-        y = (y >= 'A' && y <= '^') ? (unsigned char)(y + 32) : y;
-        if (x != y)
-            return false;
-        if (!x)
-            return true;
-    }
+    char fa[128], fb[128];
+    hv_casefold(fa, a, sizeof fa);
+    hv_casefold(fb, b, sizeof fb);
+    return strcmp(fa, fb) == 0;
 }
 
 /* "!help", "!crisis" (1) or "!resources ..." (2, args copied), else 0. */

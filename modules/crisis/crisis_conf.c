@@ -9,6 +9,8 @@
 #endif
 #include "crisis.h"
 
+#include <havend/module.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +82,7 @@ struct ctx {
     bool failed;
 };
 
-/* Record the first error: "file:line: crisis.key: reason". */
+/* Record an error as "crisis.key: reason". The first error wins; hv_conf_error() adds "file:line: ". */
 __attribute__((format(printf, 4, 5)))
 static void fail(struct ctx *x, const config_setting_t *s, const char *key, const char *fmt, ...)
 {
@@ -92,12 +94,7 @@ static void fail(struct ctx *x, const config_setting_t *s, const char *key, cons
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    unsigned line = s ? config_setting_source_line(s) : 0;
-    if (file && line)
-        snprintf(x->err, x->errlen, "%s:%u: crisis.%s: %s", file, line, key, reason);
-    else
-        snprintf(x->err, x->errlen, "crisis.%s: %s", key, reason);
+    hv_conf_error(x->err, x->errlen, s, "crisis.%s: %s", key, reason);
 }
 
 /* A string member (def when absent); NULL after reporting a bad one. */

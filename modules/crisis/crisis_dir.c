@@ -10,6 +10,8 @@
 #endif
 #include "crisis.h"
 
+#include <havend/module.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,7 +115,8 @@ struct ctx {
     bool failed;
 };
 
-/* Record the first error: "file:line: where: reason". */
+/* Record the first error: "file:line: where: reason" (the directory file's
+ * own path, and line 0, for a setting that has none, e.g. the root). */
 __attribute__((format(printf, 4, 5)))
 static void fail(struct ctx *x, const config_setting_t *s, const char *where, const char *fmt, ...)
 {
@@ -125,9 +128,11 @@ static void fail(struct ctx *x, const config_setting_t *s, const char *where, co
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    unsigned line = s ? config_setting_source_line(s) : 0;
-    snprintf(x->err, x->errlen, "%s:%u: %s: %s", file ? file : x->path, line, where, reason);
+    if (s && config_setting_source_file(s) && config_setting_source_line(s))
+        hv_conf_error(x->err, x->errlen, s, "%s: %s", where, reason);
+    else
+        hv_conf_error(x->err, x->errlen, NULL, "%s:%u: %s: %s", s && config_setting_source_file(s) ?
+                      config_setting_source_file(s) : x->path, s ? config_setting_source_line(s) : 0, where, reason);
 }
 
 /* strdup that aborts: a half-loaded directory on OOM is not worth handling. */

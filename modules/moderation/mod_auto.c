@@ -182,7 +182,7 @@ static bool filter_applies(size_t i, void *arg)
     if (!f->channels.n)
         return true;
     if (!x->fold[0])
-        mod_casefold(x->fold, x->chan, sizeof x->fold);
+        hv_casefold(x->fold, x->chan, sizeof x->fold);
     return mod_names_has(&f->channels, x->fold);
 }
 
@@ -336,8 +336,8 @@ enum hv_verdict mod_on_private_message(struct hv_event *ev, void *arg)
 static bool is_staff_channel(const char *name)
 {
     char a[MOD_CHAN_MAX + 1], b[MOD_CHAN_MAX + 1];
-    mod_casefold(a, name, sizeof a);
-    mod_casefold(b, G.conf.staff_channel, sizeof b);
+    hv_casefold(a, name, sizeof a);
+    hv_casefold(b, G.conf.staff_channel, sizeof b);
     return strcmp(a, b) == 0;
 }
 

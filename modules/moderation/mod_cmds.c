@@ -142,10 +142,10 @@ static void cmd_unmute(hv_service *svc, hv_user *from, int argc, char **argv, vo
      * connection's); else a mute set on that nick. */
     const struct mute *cover = u && !hv_user_is_service(u) ? mod_mute_of(u, mod_person(u)) : NULL;
     char want[MOD_NICK_MAX + 1], have[MOD_NICK_MAX + 1], who[96];
-    mod_casefold(want, argv[1], sizeof want);
+    hv_casefold(want, argv[1], sizeof want);
     for (size_t i = 0; i < G.nmutes; i++) {
         struct mute *m = &G.mutes[i];
-        mod_casefold(have, m->nick, sizeof have);
+        hv_casefold(have, m->nick, sizeof have);
         if (m != cover && strcmp(want, have) != 0)
             continue;
         char nick[MOD_NICK_MAX + 1];
@@ -229,10 +229,10 @@ static void cmd_unban(hv_service *svc, hv_user *from, int argc, char **argv, voi
     unsigned long id = strtoul(w, &end, 10);
     bool by_id = *w && !*end;
     char want[MOD_NICK_MAX + 1], have[MOD_NICK_MAX + 1], who[96];
-    mod_casefold(want, argv[1], sizeof want);
+    hv_casefold(want, argv[1], sizeof want);
     for (size_t i = 0; i < G.nbans; i++) {
         struct ban *b = &G.bans[i];
-        mod_casefold(have, b->nick, sizeof have);
+        hv_casefold(have, b->nick, sizeof have);
         if (!(by_id && b->id == id) && strcmp(b->token, argv[1]) != 0 && !(*b->nick && strcmp(want, have) == 0))
             continue;
         unsigned bid = b->id;
@@ -353,12 +353,12 @@ static void cmd_remove(hv_service *svc, hv_user *from, int argc, char **argv, vo
         want = 1;
     hv_user *u = hv_user_find(argv[2]);
     char fold[MOD_NICK_MAX + 1], have[MOD_NICK_MAX + 1], nick[MOD_NICK_MAX + 1] = "";
-    mod_casefold(fold, argv[2], sizeof fold);
+    hv_casefold(fold, argv[2], sizeof fold);
     struct room *r = mod_room_find(ch);
     long done = 0;
     for (unsigned i = 0; r && r->hist && i < r->hist_count && done < want; i++) {
         struct said *s = &r->hist[(r->hist_next + MOD_HISTORY_MAX - 1 - i) % MOD_HISTORY_MAX];
-        mod_casefold(have, s->nick, sizeof have);
+        hv_casefold(have, s->nick, sizeof have);
         if (!s->msgid[0] || !((u && strcmp(s->uid, hv_user_uid(u)) == 0) || strcmp(fold, have) == 0))
             continue;
         hv_send_redact(hv_service_user(svc), hv_channel_name(ch), s->msgid);
@@ -413,7 +413,7 @@ static void filter_add(hv_service *svc, hv_user *from, int argc, char **argv)
                 mod_filter_free(&f);
                 return;
             }
-            mod_casefold(fold, c, sizeof fold);
+            hv_casefold(fold, c, sizeof fold);
             if (!(f.channels.v[f.channels.n++] = strdup(fold)))
                 abort();
         }

@@ -22,7 +22,7 @@ struct ctx {
     bool failed;
 };
 
-/* Record the first error: "file:line: path: reason". */
+/* Record an error as "moderation.path: reason". The first error wins; hv_conf_error() adds "file:line: ". */
 __attribute__((format(printf, 4, 5)))
 static void fail(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt, ...)
 {
@@ -34,14 +34,7 @@ static void fail(struct ctx *x, const config_setting_t *s, const char *path, con
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    unsigned line = s ? config_setting_source_line(s) : 0;
-    if (file && line)
-        snprintf(x->err, x->errlen, "%s:%u: moderation.%s: %s", file, line, path, reason);
-    else if (line)
-        snprintf(x->err, x->errlen, "line %u: moderation.%s: %s", line, path, reason);
-    else
-        snprintf(x->err, x->errlen, "moderation.%s: %s", path, reason);
+    hv_conf_error(x->err, x->errlen, s, "moderation.%s: %s", path, reason);
 }
 
 /* strdup that aborts: a half-parsed config on OOM is not worth handling. */
@@ -51,28 +44,6 @@ static char *xstrdup(const char *s)
     if (!d)
         abort();
     return d;
-}
-
-/* rfc1459 casemapping: A-Z [ ] \ ~ fold to a-z { } | ^. */
-void mod_casefold(char *dst, const char *src, size_t len)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < len; i++) {
-        char c = src[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        else if (c == '[')
-            c = '{';
-        else if (c == ']')
-            c = '}';
-        else if (c == '\\')
-            c = '|';
-        else if (c == '~')
-            c = '^';
-        dst[i] = c;
-    }
-    if (len)
-        dst[i] = '\0';
 }
 
 /* A '#' channel name without spaces, commas, colons or control bytes. */
@@ -266,7 +237,7 @@ static bool get_channels(struct ctx *x, const config_setting_t *g, const char *p
             return false;
         }
         char fold[MOD_CHAN_MAX + 1];
-        mod_casefold(fold, v, sizeof fold);
+        hv_casefold(fold, v, sizeof fold);
         out->v[out->n++] = xstrdup(fold);
     }
     return true;

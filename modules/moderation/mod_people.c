@@ -108,7 +108,7 @@ void mod_person_drop(const char *uid)
 void mod_room_exemptions(struct room *r)
 {
     char fold[MOD_CHAN_MAX + 1];
-    mod_casefold(fold, r->name, sizeof fold);
+    hv_casefold(fold, r->name, sizeof fold);
     r->no_links = mod_names_has(&G.conf.link_exempt, fold);
     r->no_flood = mod_names_has(&G.conf.flood_exempt, fold);
     r->no_jf = mod_names_has(&G.conf.jf_exempt, fold);
@@ -292,13 +292,13 @@ void mod_departed_add(hv_user *u)
 const struct departed *mod_departed_find(const char *nick)
 {
     char want[MOD_NICK_MAX + 1], have[MOD_NICK_MAX + 1];
-    mod_casefold(want, nick, sizeof want);
+    hv_casefold(want, nick, sizeof want);
     const struct departed *best = NULL;
     for (size_t i = 0; i < sizeof G.departed / sizeof G.departed[0]; i++) {
         const struct departed *d = &G.departed[i];
         if (!d->when)
             continue;
-        mod_casefold(have, d->nick, sizeof have);
+        hv_casefold(have, d->nick, sizeof have);
         if (strcmp(want, have) == 0 && (!best || d->when >= best->when))
             best = d;
     }

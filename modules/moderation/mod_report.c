@@ -97,7 +97,7 @@ static size_t collect(hv_user *reporter, const char *uid, const char *nick, cons
 {
     size_t n = 0, cl = strlen(chans);
     char want[MOD_NICK_MAX + 1], have[MOD_NICK_MAX + 1];
-    mod_casefold(want, nick, sizeof want);
+    hv_casefold(want, nick, sizeof want);
     time_t cutoff = time(NULL) - G.conf.report_history;
     for (size_t c = 0; hv_user_channel_at(reporter, c); c++) {
         hv_channel *ch = hv_user_channel_at(reporter, c);
@@ -105,7 +105,7 @@ static size_t collect(hv_user *reporter, const char *uid, const char *nick, cons
         bool found = false;
         for (unsigned i = 0; r && r->hist && i < r->hist_count; i++) {
             const struct said *s = &r->hist[(r->hist_next + MOD_HISTORY_MAX - r->hist_count + i) % MOD_HISTORY_MAX];
-            mod_casefold(have, s->nick, sizeof have);
+            hv_casefold(have, s->nick, sizeof have);
             if (s->when < cutoff || (strcmp(s->uid, uid) != 0 && strcmp(have, want) != 0))
                 continue;
             found = true;

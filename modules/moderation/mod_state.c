@@ -114,7 +114,7 @@ static int load_filter(const config_setting_t *g, const char *path, int i, struc
             return bad(err, errlen, path, cl, "filters[%d].channels[%d]: not a channel name", i, k);
         }
         char fold[MOD_CHAN_MAX + 1];
-        mod_casefold(fold, c, sizeof fold);
+        hv_casefold(fold, c, sizeof fold);
         if (!(f->channels.v[f->channels.n++] = strdup(fold)))
             abort();
     }

@@ -211,8 +211,8 @@ static enum hv_verdict on_mode_changed(struct hv_event *ev, void *arg)
     if (!G.svc || !ev->channel || !ev->text || G.deop_timer >= 0)
         return HV_PASS;
     char a[MOD_CHAN_MAX + 1], b[MOD_CHAN_MAX + 1];
-    mod_casefold(a, hv_channel_name(ev->channel), sizeof a);
-    mod_casefold(b, G.conf.staff_channel, sizeof b);
+    hv_casefold(a, hv_channel_name(ev->channel), sizeof a);
+    hv_casefold(b, G.conf.staff_channel, sizeof b);
     if (strcmp(a, b) != 0)
         return HV_PASS;
     bool add = true;

@@ -71,8 +71,7 @@ static int read_config(const config_setting_t *conf, char *err, size_t errlen)
             while (known[k] && strcmp(known[k], config_setting_name(s)) != 0)
                 k++;
             if (!known[k]) {
-                snprintf(err, errlen, "line %d: panic.%s: unknown setting", config_setting_source_line(s),
-                         config_setting_name(s));
+                hv_conf_error(err, errlen, s, "panic.%s: unknown setting", config_setting_name(s));
                 return -1;
             }
         }

@@ -216,21 +216,17 @@ static enum hv_verdict on_join_check(struct hv_event *ev, void *arg)
 
 /* ------------------------------------------------------------ applying a config */
 
-/* "file:line: " for a setting of the config group (or "" when unknown), so
- * errors found after parsing point at the line like the others do. */
-static const char *where(const config_setting_t *conf, const char *key, int idx, char *buf, size_t len)
+/* A setting of the config group (list[idx].key, or key when idx < 0), or
+ * NULL: hv_conf_error() points errors found after parsing at its line like
+ * the others. */
+static const config_setting_t *setting_at(const config_setting_t *conf, const char *key, int idx)
 {
     const config_setting_t *s = conf ? config_setting_get_member(conf, idx < 0 ? key : "list") : NULL;
     if (s && idx >= 0)
         s = config_setting_get_elem(s, (unsigned)idx);
     if (s && idx >= 0)
         s = config_setting_get_member(s, key);
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    if (file && config_setting_source_line(s))
-        snprintf(buf, len, "%s:%u: ", file, config_setting_source_line(s));
-    else
-        snprintf(buf, len, "%s", "");
-    return buf;
+    return s;
 }
 
 /* Is ch the channel of one of next's topics? */
@@ -284,10 +280,9 @@ static bool *create_channels(const struct topics_conf *next, const config_settin
         if (hv_channel_find(next->v[i].channel))
             continue;
         if (!hv_channel_create(next->v[i].channel, false)) {
-            char at[300];
-            snprintf(err, errlen, "%stopics.list[%zu].channel: the server does not accept \"%s\" as a channel "
-                     "name (longer than limits.channellen?)", where(conf, "channel", (int)i, at, sizeof at), i,
-                     next->v[i].channel);
+            hv_conf_error(err, errlen, setting_at(conf, "channel", (int)i), "topics.list[%zu].channel: the "
+                          "server does not accept \"%s\" as a channel name (longer than limits.channellen?)", i,
+                          next->v[i].channel);
             uncreate_channels(next, made);
             return NULL;
         }
@@ -352,9 +347,8 @@ static int topics_init(hv_module *self, const config_setting_t *conf, char *err,
     }
     guide = hv_service_new(self, next.guide_nick, "Helps you find a room: /msg me HELP");
     if (!guide) {
-        char at[300];
-        snprintf(err, errlen, "%stopics.guide_nick: the nick \"%s\" is already in use",
-                 where(conf, "guide_nick", -1, at, sizeof at), next.guide_nick);
+        hv_conf_error(err, errlen, setting_at(conf, "guide_nick", -1),
+                      "topics.guide_nick: the nick \"%s\" is already in use", next.guide_nick);
         uncreate_channels(&next, made);
         topics_conf_free(&next);
         return -1;
@@ -385,10 +379,9 @@ static int topics_reload(hv_module *self, const config_setting_t *conf, char *er
     if (topics_conf_parse(conf, &next, err, errlen) != 0)
         return -1;
     if (strcmp(next.guide_nick, cur.guide_nick) != 0) {
-        char at[300];
-        snprintf(err, errlen, "%stopics.guide_nick: cannot change from \"%s\" to \"%s\" while running; restart "
-                 "havend (or REHASH once without \"topics\" in modules, then once with it)",
-                 where(conf, "guide_nick", -1, at, sizeof at), cur.guide_nick, next.guide_nick);
+        hv_conf_error(err, errlen, setting_at(conf, "guide_nick", -1), "topics.guide_nick: cannot change from "
+                      "\"%s\" to \"%s\" while running; restart havend (or REHASH once without \"topics\" in "
+                      "modules, then once with it)", cur.guide_nick, next.guide_nick);
         topics_conf_free(&next);
         return -1;
     }

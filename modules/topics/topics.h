@@ -52,8 +52,6 @@ TOPICS_INTERNAL int topics_conf_parse(const config_setting_t *conf, struct topic
                                       size_t errlen);
 /* Free everything a parsed config owns and leave it empty. */
 TOPICS_INTERNAL void topics_conf_free(struct topics_conf *c);
-/* rfc1459 lower-casing of a nick or channel name into dst (len bytes). */
-TOPICS_INTERNAL void topics_casefold(char *dst, const char *src, size_t len);
 
 /* Rank the topics against free text: fills out[] with up to max indices into
  * c->v, best first, and returns how many matched at all. */

@@ -23,7 +23,7 @@ struct ctx {
     bool failed;
 };
 
-/* Record the first error: "file:line: path: reason". */
+/* Record an error as "path: reason". The first error wins; hv_conf_error() adds "file:line: ". */
 __attribute__((format(printf, 4, 5)))
 static void fail(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt, ...)
 {
@@ -35,14 +35,7 @@ static void fail(struct ctx *x, const config_setting_t *s, const char *path, con
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    const char *file = s ? config_setting_source_file(s) : NULL;
-    unsigned line = s ? config_setting_source_line(s) : 0;
-    if (file && line)
-        snprintf(x->err, x->errlen, "%s:%u: %s: %s", file, line, path, reason);
-    else if (line)
-        snprintf(x->err, x->errlen, "line %u: %s: %s", line, path, reason);
-    else
-        snprintf(x->err, x->errlen, "%s: %s", path, reason);
+    hv_conf_error(x->err, x->errlen, s, "%s: %s", path, reason);
 }
 
 /* strdup that aborts: a half-parsed config on OOM is not worth handling. */
@@ -139,28 +132,6 @@ static bool only_known(struct ctx *x, const config_setting_t *g, const char *pre
         }
     }
     return true;
-}
-
-/* rfc1459 casemapping, as the server uses: A-Z [ ] \ ~ fold to a-z { } | ^. */
-void topics_casefold(char *dst, const char *src, size_t len)
-{
-    size_t i = 0;
-    for (; src[i] && i + 1 < len; i++) {
-        char c = src[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c + 32);
-        else if (c == '[')
-            c = '{';
-        else if (c == ']')
-            c = '}';
-        else if (c == '\\')
-            c = '|';
-        else if (c == '~')
-            c = '^';
-        dst[i] = c;
-    }
-    if (len)
-        dst[i] = '\0';
 }
 
 /* Is this a nick the server will accept for the guide? */
@@ -340,9 +311,9 @@ static bool parse_list(struct ctx *x, const config_setting_t *conf, struct topic
         if (!parse_topic(x, g, i, t))
             return false;
         char fold[TOPIC_CHANNEL_MAX + 1], other[TOPIC_CHANNEL_MAX + 1], path[64];
-        topics_casefold(fold, t->channel, sizeof fold);
+        hv_casefold(fold, t->channel, sizeof fold);
         for (size_t k = 0; k + 1 < c->n; k++) {
-            topics_casefold(other, c->v[k].channel, sizeof other);
+            hv_casefold(other, c->v[k].channel, sizeof other);
             if (strcmp(c->v[k].name, t->name) == 0) {
                 snprintf(path, sizeof path, "topics.list[%d].name", i);
                 fail(x, config_setting_get_member(g, "name"), path, "\"%s\" is used by topics.list[%zu] too",

@@ -241,3 +241,29 @@ const char *hv_state_dir(void)
 {
     return srv.conf->state_dir;
 }
+
+/* See module.h: "<file>:<line>: <text>", "line N: <text>" or "<text>". */
+void hv_conf_error(char *err, size_t errlen, const config_setting_t *s, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    const char *file = s ? config_setting_source_file(s) : NULL;
+    unsigned line = s ? config_setting_source_line(s) : 0;
+    if (file && line)
+        snprintf(err, errlen, "%s:%u: %s", file, line, text);
+    else if (line)
+        snprintf(err, errlen, "line %u: %s", line, text);
+    else
+        snprintf(err, errlen, "%s", text);
+}
+
+/* The core's rfc1459 casefolding (src/state/casemap.c), for modules. */
+void hv_casefold(char *dst, const char *src, size_t len)
+{
+    irc_casefold(dst, src ? src : "", len);
+}
