@@ -99,10 +99,10 @@ int server_rehash(char *err, size_t errlen)
     log_configure(fresh);
     /* Modules were checked above; one may still refuse its new section. The
      * rest of the config is in force then, and the reason is reported. */
-    int rc = modules_apply(fresh, err, errlen);
+    int rc = modules_apply(fresh, err, errlen) == 0 ? 0 : -2;
     config_free(old);
     cap_notify_commit();
-    log_msg(LOG_INFO, "configuration reloaded%s", rc ? " (a module reported a problem)" : "");
+    log_msg(LOG_INFO, "configuration reloaded%s", rc ? " (a module kept its old settings)" : "");
     return rc;
 }
 
