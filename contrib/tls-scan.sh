@@ -37,8 +37,13 @@ trap cleanup EXIT INT TERM
 # The default config, on free ports, without the per-address throttle.
 cp -r conf/. "$tmp/"
 rm -rf "$tmp/state"
-sed -i -e 's/port = 6667;/port = 0;/' -e 's/port = 6697;/port = 0;/' \
-    -e 's/^\( *max_clients = [0-9]*;\)/\1 per_token = 0; throttle = { count = 0; period = 60; };/' "$tmp/havend.conf"
+sed -i -e 's/port = 6667;/port = 0;/' -e 's/port = 6697;/port = 0;/' "$tmp/havend.conf"
+if grep -q '^ *per_token = ' "$tmp/havend.conf"; then
+    sed -i -e 's/^\( *per_token = \)[0-9]*;/\10;/' -e 's/^\( *count = \)[0-9]*;/\10;/' "$tmp/havend.conf"
+else
+    sed -i 's/^\( *max_clients = [0-9]*;\)/\1 per_token = 0; throttle = { count = 0; period = 60; };/' \
+        "$tmp/havend.conf"
+fi
 grep -q 'per_token = 0;' "$tmp/havend.conf" || { echo "tls-scan: cannot adapt conf/havend.conf"; exit 2; }
 
 # Start havend and learn the TLS port from its log.

@@ -4,6 +4,7 @@
  * exist", and this file as "what a valid value looks like".
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -307,33 +308,69 @@ static bool pre_include(struct pre *P, struct pre_src *s)
     return rc == 0;
 }
 
-/* A number token starting at b: reports an int literal libconfig 1.5 would
- * truncate; returns its length. */
+/* End of an optional exponent [eE][-+]?[0-9]+ starting at b[k] (k if none). */
+static size_t pre_exponent(const char *b, size_t k)
+{
+    if (b[k] != 'e' && b[k] != 'E')
+        return k;
+    size_t j = k + 1 + (b[k + 1] == '+' || b[k + 1] == '-');
+    if (b[j] < '0' || b[j] > '9')
+        return k;
+    while (b[j] >= '0' && b[j] <= '9')
+        j++;
+    return j;
+}
+
+/* A number token starting at b, cut exactly as libconfig's scanner does
+ * (longest of: [-+]?[0-9]+ with optional L/LL, 0x hex with optional L/LL,
+ * and its two float forms), so that both see the same tokens (fuzzing found
+ * "111e" read as one float here but as 111 and a name by libconfig, whose
+ * later error then leaked). Reports an int literal libconfig 1.5 would
+ * truncate; returns the length (0: not a number). */
 static size_t pre_number(struct pre *P, const char *b)
 {
-    size_t len = 0;
-    bool isfloat = false, hex = (b[0] == '0' && (b[1] == 'x' || b[1] == 'X'));
-    while (b[len] && strchr(hex ? "0123456789abcdefABCDEFxX" : "0123456789.eE+-", b[len])) {
-        if (len > 0 && (b[len] == '+' || b[len] == '-') && b[len - 1] != 'e' && b[len - 1] != 'E')
-            break;            /* "1-2" is two numbers */
-        isfloat |= !hex && (b[len] == '.' || b[len] == 'e' || b[len] == 'E');
-        len++;
-    }
-    if (b[len] == 'L') {
-        len += b[len + 1] == 'L' ? 2 : 1;
-        return len;           /* explicit 64-bit literal */
-    }
-    if (isfloat)
+    if (b[0] == '0' && (b[1] == 'x' || b[1] == 'X') && isxdigit((unsigned char)b[2])) {
+        size_t len = 2;
+        while (isxdigit((unsigned char)b[len]))
+            len++;
+        if (b[len] == 'L')
+            return len + (b[len + 1] == 'L' ? 2 : 1);
+        errno = 0;
+        unsigned long long v = strtoull(b, NULL, 16);
+        if (errno == ERANGE || v > INT_MAX) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "integer %.*s does not fit in 32 bits; write it with an L suffix (%.*sL)",
+                     (int)(len > 40 ? 40 : len), b, (int)(len > 40 ? 40 : len), b);
+            pre_report(P, *P->name ? P->name : "value", msg);
+        }
         return len;
+    }
+    size_t sign = b[0] == '+' || b[0] == '-', d = sign;
+    while (b[d] >= '0' && b[d] <= '9')
+        d++;
+    size_t intlen = d > sign ? d : 0, flt = 0;
+    if (b[d] == '.') {                    /* [-+]?[0-9]*\.[0-9]*([eE][-+]?[0-9]+)? */
+        size_t k = d + 1;
+        while (b[k] >= '0' && b[k] <= '9')
+            k++;
+        flt = pre_exponent(b, k);
+    } else if (intlen && pre_exponent(b, d) > d) {   /* [-+]?[0-9]+[eE][-+]?[0-9]+ */
+        flt = pre_exponent(b, d);
+    }
+    size_t int64 = intlen && b[intlen] == 'L' ? intlen + (b[intlen + 1] == 'L' ? 2 : 1) : 0;
+    if (flt >= intlen && flt >= int64)
+        return flt;
+    if (int64)
+        return int64;
     errno = 0;
-    long long v = hex ? (long long)strtoull(b, NULL, 16) : strtoll(b, NULL, 10);
-    if (errno == ERANGE || v > INT_MAX || v < INT_MIN || (hex && v < 0)) {
+    long long v = strtoll(b, NULL, 10);
+    if (errno == ERANGE || v > INT_MAX || v < INT_MIN) {
         char msg[200];
         snprintf(msg, sizeof msg, "integer %.*s does not fit in 32 bits; write it with an L suffix (%.*sL)",
-                 (int)(len > 40 ? 40 : len), b, (int)(len > 40 ? 40 : len), b);
+                 (int)(intlen > 40 ? 40 : intlen), b, (int)(intlen > 40 ? 40 : intlen), b);
         pre_report(P, *P->name ? P->name : "value", msg);
     }
-    return len;
+    return intlen;
 }
 
 /* Read the next token into P (kind, punct, line, label). */
@@ -402,7 +439,10 @@ static void pre_next(struct pre *P)
             return;
         } else if ((ch >= '0' && ch <= '9') || ch == '.' ||
                    ((ch == '-' || ch == '+') && ((nx >= '0' && nx <= '9') || nx == '.'))) {
-            s->i += pre_number(P, b);
+            size_t n = pre_number(P, b);
+            s->i += n ? n : 1;
+            if (!n)
+                break;        /* no number after all: libconfig fails here too */
             P->kind = T_SCALAR;
             return;
         } else if (ch && strchr("=:;,{}()[]", ch)) {

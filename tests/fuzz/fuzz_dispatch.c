@@ -11,16 +11,21 @@
  * piece picks the connection (byte % 4) and the rest, '\n' included, is
  * written to it; when that byte has its high bit set, the connection then
  * vanishes (EOF). The event loop runs without blocking after each piece.
- * The last piece may end mid-line. Then everything is closed
- * and the core's counters and tables must be back to empty.
+ * The last piece may end mid-line. Then everything is closed.
+ *
+ * Built a second time as fuzz_dispatch_modules (FUZZ_WITH_MODULES): the
+ * same against the shipped conf/havend.conf with every module it loads.
  *
  * Oracles besides ASan/UBSan: every line the server sends ends in CRLF and
  * holds no other CR, LF or NUL, its tag section is at most 8191 bytes and
  * the rest at most 510, it parses with a command, and no line ever carries
  * a peer address (they are all under 203.0.113.0/24) unless the input
- * itself contained that text. */
+ * itself contained that text; after closing everything, the counters and
+ * tables are back to what they were after start-up and only permanent
+ * channels remain, with no user in them. */
 #include "fuzz_common.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -42,7 +47,7 @@
 #define FD_ADDR_PREFIX "203.0.113."
 
 struct fd_peer {
-    struct conn *conn;            /* NULL once closed by the server */
+    struct conn *conn;            /* the server side (stale once it closed) */
     int fd;                       /* our end of the socketpair */
     char acc[FD_ACC_MAX];         /* partial line received */
     size_t acc_len;
@@ -51,8 +56,9 @@ struct fd_peer {
 
 static struct fd_peer fd_peers[FD_CONNS];
 static struct listener fd_listener;
-static char fd_dir[256], fd_conf[320];
+static char fd_dir[256], fd_conf[1024];
 static bool fd_input_has_addr;    /* the input mentions the address prefix */
+static size_t fd_base_nicks, fd_base_uids, fd_base_opers;   /* after init */
 
 /* Remove the scratch directory at exit. */
 static void fd_cleanup(void)
@@ -60,16 +66,57 @@ static void fd_cleanup(void)
     fuzz_rmtree(fd_dir);
 }
 
-/* Write the scratch config: no per-address limits or flood delays (the
- * input decides what happens, not the clock), short lists so that limits
- * are reachable, a MOTD, and a fixed ban token secret (no state file). */
-static void fd_write_config(void)
+/* The scratch directory (config, state), removed at exit. */
+static void fd_make_dir(void)
 {
     const char *tmp = getenv("TMPDIR");
     snprintf(fd_dir, sizeof fd_dir, "%s/havend-fuzz-dispatch-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(fd_dir))
         fuzz_fail("mkdtemp %s", fd_dir);
     atexit(fd_cleanup);
+}
+
+#ifdef FUZZ_WITH_MODULES
+/* fuzz_dispatch_modules runs the shipped config (HAVEND_FUZZ_CONF, i.e.
+ * conf/havend.conf with every module it loads), adjusted in memory only:
+ * state goes to the scratch directory, logging to /dev/null, and no limit
+ * that depends on the clock or on the address (throttle, per_token, flood
+ * delays, timeouts). REHASH is not granted: it would reload the file. */
+static void fd_adjust_config(struct config *c)
+{
+    free(c->state_dir);
+    free(c->log_file);
+    free(c->module_path);
+    c->state_dir = strdup(fd_dir);
+    c->log_file = strdup("/dev/null");
+    c->module_path = strdup(HAVEND_BUILD_MODULE_DIR);   /* this build's, never installed ones */
+    if (!c->state_dir || !c->log_file || !c->module_path)
+        abort();
+    c->log_level = LOG_ERROR;
+    /* The oper "fuzz" (connection 0) is moderation staff with the admin
+     * role, so staff commands run too (staff are named by oper block). */
+    config_setting_t *staff = c->raw ? config_lookup(c->raw, "moderation.staff") : NULL;
+    if (staff && config_setting_is_group(staff) && !config_setting_get_member(staff, "fuzz")) {
+        config_setting_t *e = config_setting_add(staff, "fuzz", CONFIG_TYPE_STRING);
+        if (e)
+            config_setting_set_string(e, "admin");
+    }
+    for (size_t i = 0; i < c->nclasses; i++) {
+        struct conf_class *k = &c->classes[i];
+        k->max_clients = k->per_token = k->throttle_count = 0;
+        k->flood_burst = k->flood_rate = 1000000;
+        k->reg_timeout = k->ping_freq = k->ping_timeout = 3600;
+        k->idle_timeout = 0;
+    }
+}
+#endif
+
+#ifndef FUZZ_WITH_MODULES
+/* Write the scratch config: no per-address limits or flood delays (the
+ * input decides what happens, not the clock), short lists so that limits
+ * are reachable, a MOTD, and a fixed ban token secret (no state file). */
+static void fd_write_config(void)
+{
     char motd[400];
     snprintf(motd, sizeof motd, "%s/motd.txt", fd_dir);
     FILE *f = fopen(motd, "w");
@@ -95,6 +142,7 @@ static void fd_write_config(void)
             "  per_token = 0; throttle = { count = 0; period = 1; }; } );\n");
     fclose(f);
 }
+#endif
 
 /* Set up the global server once: what server_init() does, minus the
  * listeners (no sockets to accept on) and signal handlers (libFuzzer's own
@@ -106,12 +154,20 @@ static void fd_init(void)
         return;
     ready = true;
     signal(SIGPIPE, SIG_IGN);
-    fd_write_config();
+    fd_make_dir();
     char err[4096];
-    srv.conf_path = fd_conf;
+#ifdef FUZZ_WITH_MODULES
+    snprintf(fd_conf, sizeof fd_conf, "%s", HAVEND_FUZZ_CONF);
     srv.conf = config_load(fd_conf, err, sizeof err);
+    if (srv.conf)
+        fd_adjust_config(srv.conf);
+#else
+    fd_write_config();
+    srv.conf = config_load(fd_conf, err, sizeof err);
+#endif
+    srv.conf_path = fd_conf;
     if (!srv.conf)
-        fuzz_fail("scratch config does not load: %s", err);
+        fuzz_fail("config %s does not load: %s", fd_conf, err);
     log_configure(srv.conf);
     snprintf(srv.name, sizeof srv.name, "%s", srv.conf->server_name);
     srv.started = time(NULL);
@@ -126,6 +182,20 @@ static void fd_init(void)
     if (bantoken_init(srv.conf, err, sizeof err) != 0 || modules_apply(srv.conf, err, sizeof err) != 0)
         fuzz_fail("init: %s", err);
     snprintf(fd_listener.class_name, sizeof fd_listener.class_name, "default");
+#ifdef FUZZ_WITH_MODULES
+    /* Pin every module in memory: libFuzzer keeps writing to a module's
+     * coverage counters, so an unloaded module must never be unmapped. */
+    for (size_t i = 0; i < srv.conf->nmodules; i++) {
+        char so[1400];
+        snprintf(so, sizeof so, "%s/%s.so", srv.conf->module_path, srv.conf->modules[i]);
+        if (!dlopen(so, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE))
+            fuzz_fail("module %s is not loaded from %s", srv.conf->modules[i], so);
+    }
+#endif
+    /* What the modules set up (services, permanent rooms) stays. */
+    fd_base_nicks = srv.nicks.count;
+    fd_base_uids = srv.uids.count;
+    fd_base_opers = srv.nopers;
 }
 
 /* Check one complete line the server sent (without its CRLF). */
@@ -261,7 +331,10 @@ static void fd_setup(void)
     fd_register(&fd_peers[2], "NICK plain\r\nUSER p 0 * :P\r\nJOIN #fuzz\r\n");
     struct client *op = fd_peers[0].conn->client;
     op->umodes |= UMODE_OPER;
-    op->oper_privs = OPRIV_KILL | OPRIV_REHASH | OPRIV_WALLOPS | OPRIV_SEE_TOKEN;
+    op->oper_privs = OPRIV_KILL | OPRIV_WALLOPS | OPRIV_SEE_TOKEN;
+#ifndef FUZZ_WITH_MODULES
+    op->oper_privs |= OPRIV_REHASH;
+#endif
     op->oper_name = strdup("fuzz");
     srv.nopers++;
     fd_pump();
@@ -278,14 +351,51 @@ static void fd_teardown(void)
     conn_reap_init();
     for (int i = 0; i < FD_CONNS; i++)
         close(fd_peers[i].fd);
-    if (srv.nconns || srv.nusers || srv.nunreg || srv.nopers || srv.conns || srv.dead)
+    if (srv.nconns || srv.nusers || srv.nunreg || srv.nopers != fd_base_opers || srv.conns || srv.dead)
         fuzz_fail("counters not back to zero: conns %zu users %zu unreg %zu opers %zu", srv.nconns, srv.nusers,
                   srv.nunreg, srv.nopers);
-    if (srv.nicks.count || srv.uids.count || srv.chans.count)
-        fuzz_fail("tables not empty: nicks %zu uids %zu chans %zu", srv.nicks.count, srv.uids.count,
-                  srv.chans.count);
+    if (srv.nicks.count != fd_base_nicks || srv.uids.count != fd_base_uids)
+        fuzz_fail("tables not back: nicks %zu (%zu) uids %zu (%zu)", srv.nicks.count, fd_base_nicks,
+                  srv.uids.count, fd_base_uids);
+    /* Every channel left is a permanent one, with services only in it. */
+    size_t bucket = 0;
+    struct hm_entry *e = NULL;
+    struct channel *ch;
+    while ((ch = hashmap_next(&srv.chans, &bucket, &e))) {
+        if (!ch->permanent)
+            fuzz_fail("channel %s left behind", ch->name);
+        for (size_t i = 0; i < ch->nmembers; i++)
+            if (ch->members[i]->client->conn)
+                fuzz_fail("a closed user is still in %s", ch->name);
+    }
     if (srv.label.conn || srv.label.pending)
         fuzz_fail("labeled-response state left behind");
+}
+
+#ifdef FUZZ_WITH_MODULES
+/* nftw callback: remove what a module saved in the scratch state dir
+ * (all but the directory itself and the ban token secret). */
+static int fd_rm_state(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag;
+    if (ftw->level > 0 && !strstr(path, "ban_token.secret"))
+        remove(path);
+    return 0;
+}
+#endif
+
+/* With modules: unload and load them again with no saved state, so that
+ * one input's bans, mutes or filters cannot change how the next one runs
+ * (as a REHASH that drops and re-adds them would; they stay mapped). */
+static void fd_reset_modules(void)
+{
+#ifdef FUZZ_WITH_MODULES
+    char err[4096];
+    modules_unload_all();
+    nftw(fd_dir, fd_rm_state, 16, FTW_DEPTH | FTW_PHYS);
+    if (modules_apply(srv.conf, err, sizeof err) != 0)
+        fuzz_fail("modules do not load again: %s", err);
+#endif
 }
 
 /* One input: pieces of bytes for the four connections (see the top). */
@@ -310,5 +420,6 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         pos = end;
     }
     fd_teardown();
+    fd_reset_modules();
     return 0;
 }
