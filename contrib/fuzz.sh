@@ -51,6 +51,12 @@ max_len() {
     esac
 }
 
+# FUZZ_SEED fixes libFuzzer's random seed, so a CI run explores the same
+# inputs every time (a slower machine a prefix of them) and its verdict does
+# not depend on luck; unset, every run explores afresh.
+seed=""
+[ -n "${FUZZ_SEED:-}" ] && seed="-seed=$FUZZ_SEED"
+
 # Fuzz one target; its verdict goes to $builddir/fuzz-$t.rc (0 = clean).
 fuzz_one() {
     t=$1
@@ -89,12 +95,6 @@ for t in $targets; do
     fi
 done
 wait
-
-# FUZZ_SEED fixes libFuzzer's random seed, so a CI run explores the same
-# inputs every time (a slower machine a prefix of them) and its verdict does
-# not depend on luck; unset, every run explores afresh.
-seed=""
-[ -n "${FUZZ_SEED:-}" ] && seed="-seed=$FUZZ_SEED"
 
 status=0
 for t in $targets; do
