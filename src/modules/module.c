@@ -9,12 +9,18 @@
 #include "proto/numeric.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #ifndef HAVEND_MODULE_DIR
 #define HAVEND_MODULE_DIR "/usr/local/lib/havend/modules"
+#endif
+#ifndef HAVEND_BUILD_ROOT             /* not built by meson: no build-tree modules */
+#define HAVEND_BUILD_ROOT "/nonexistent"
+#define HAVEND_BUILD_MODULE_DIR "/nonexistent"
 #endif
 
 struct hv_module {
@@ -379,6 +385,27 @@ static hv_module *module_find(const char *name)
     return NULL;
 }
 
+/* Is this the binary in the build tree (not an installed copy)? Only then
+ * may modules come from the build tree: an installed server must never load
+ * code from a directory that may since have been removed and recreated by
+ * someone else. */
+static bool running_from_build_tree(void)
+{
+    char exe[PATH_MAX], *dir = realpath(HAVEND_BUILD_ROOT, NULL);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    bool same = false;
+    if (dir && n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            same = strcmp(exe, dir) == 0;
+        }
+    }
+    free(dir);
+    return same;
+}
+
 /* dlopen and check one module; NULL with a reason on failure. */
 static hv_module *module_open(const struct config *conf, const char *name, char *err, size_t errlen)
 {
@@ -390,9 +417,8 @@ static hv_module *module_open(const struct config *conf, const char *name, char 
     const char *dirs[2] = { conf->module_path, NULL };
     if (!dirs[0]) {
         dirs[0] = HAVEND_MODULE_DIR;
-#ifdef HAVEND_BUILD_MODULE_DIR
-        dirs[1] = HAVEND_BUILD_MODULE_DIR;
-#endif
+        if (running_from_build_tree())
+            dirs[1] = HAVEND_BUILD_MODULE_DIR;
     }
     void *dl = NULL;
     char path[1024], why[512] = "";
