@@ -451,7 +451,6 @@ void mask_list_free(struct mask_list *l);
 typedef void (*cmd_handler)(struct client *src, struct message *m);
 
 enum {
-    CMDF_NOFLOOD = 1u << 0,      /* does not consume flood tokens */
     CMDF_IDLE_RESET = 1u << 1,   /* resets the WHOIS idle time */
     CMDF_UTF8 = 1u << 2,         /* UTF8ONLY: parameters must be UTF-8 (rejected or repaired) */
     CMDF_UTF8_STRICT = 1u << 3,  /* UTF8ONLY: parameters must be UTF-8 (always rejected) */

@@ -291,5 +291,9 @@ void hv_conf_error(char *err, size_t errlen, const config_setting_t *s, const ch
  * (A-Z [ ] \ ~ become a-z { } | ^): at most len-1 bytes of src and a NUL
  * into dst (nothing when len is 0). dst may be src. */
 void hv_casefold(char *dst, const char *src, size_t len);
+/* The core's own rules: would the server accept this nick (NICKLEN in
+ * force) or this channel name (CHANNELLEN in force)? */
+bool hv_valid_nick(const char *nick);
+bool hv_valid_channel(const char *name);
 
 #endif

@@ -133,17 +133,10 @@ static bool get_bool(struct ctx *x, const config_setting_t *g, const char *key, 
     return config_setting_get_bool(s) != 0;
 }
 
-/* Is nick a plausible IRC nick (the server has the last word)? */
+/* Is nick one the server accepts? */
 static bool nick_ok(const char *n)
 {
-    static const char special[] = "[]\\`_^{|}-";
-    if (!*n || (*n >= '0' && *n <= '9') || *n == '-')
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr(special, *p)))
-            return false;
-    return true;
+    return hv_valid_nick(n);
 }
 
 bool crisis_phrase_split(const char *s, int *topic, const char **phrase)

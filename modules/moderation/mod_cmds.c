@@ -408,7 +408,7 @@ static void filter_add(hv_service *svc, hv_user *from, int argc, char **argv)
             abort();
         for (char *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
             char fold[MOD_CHAN_MAX + 1];
-            if (!mod_channel_name_ok(c)) {
+            if (!hv_valid_channel(c)) {
                 SAY("\"%.50s\" is not a channel name.", c);
                 mod_filter_free(&f);
                 return;

@@ -46,33 +46,10 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-/* A '#' channel name without spaces, commas, colons or control bytes. */
-bool mod_channel_name_ok(const char *n)
-{
-    size_t len = strlen(n);
-    if (len < 2 || len > 50 || n[0] != '#')
-        return false;
-    for (const unsigned char *p = (const unsigned char *)n; *p; p++)
-        if (*p <= ' ' || *p == ',' || *p == ':' || *p == 0x7f)
-            return false;
-    return true;
-}
-
 /* A nick the server accepts for the service. */
 static bool nick_ok(const char *n)
 {
-    static const char special[] = "[]\\`_^{|}";
-    size_t len = strlen(n);
-    if (len == 0 || len > 30)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = n[i];
-        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-        bool more = (c >= '0' && c <= '9') || c == '-';
-        if (!letter && !strchr(special, c) && (i == 0 || !more))
-            return false;
-    }
-    return true;
+    return hv_valid_nick(n);
 }
 
 /* Why a filter phrase is unusable, or NULL. */
@@ -232,7 +209,7 @@ static bool get_channels(struct ctx *x, const config_setting_t *g, const char *p
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
-        if (!v || !mod_channel_name_ok(v)) {
+        if (!v || !hv_valid_channel(v)) {
             fail(x, e, path, "\"%s\" is not a channel name (a '#' then up to 49 characters)", v ? v : "?");
             return false;
         }
@@ -465,7 +442,7 @@ int mod_conf_parse(const config_setting_t *g, struct mod_conf *out, char *err, s
         fail(&x, config_setting_get_member(g, "service_nick"), "service_nick", "\"%s\" is not a valid nick", nick);
         ok = false;
     }
-    if (ok && !mod_channel_name_ok(chan)) {
+    if (ok && !hv_valid_channel(chan)) {
         fail(&x, config_setting_get_member(g, "staff_channel"), "staff_channel",
              "\"%s\" is not a channel name (a '#' then up to 49 characters)", chan);
         ok = false;

@@ -109,7 +109,7 @@ static int load_filter(const config_setting_t *g, const char *path, int i, struc
         abort();
     for (int k = 0; k < n; k++) {
         const char *c = config_setting_get_string_elem(cl, k);
-        if (!c || !mod_channel_name_ok(c)) {
+        if (!c || !hv_valid_channel(c)) {
             mod_filter_free(f);
             return bad(err, errlen, path, cl, "filters[%d].channels[%d]: not a channel name", i, k);
         }

@@ -114,7 +114,6 @@ MOD_INTERNAL bool mod_names_has(const struct mod_names *l, const char *folded);
 MOD_INTERNAL void mod_filter_free(struct mod_filter *f);
 /* Check a filter phrase ("" or a reason). */
 MOD_INTERNAL const char *mod_phrase_problem(const char *phrase);
-MOD_INTERNAL bool mod_channel_name_ok(const char *n);
 
 /* ------------------------------------------------------------ matching */
 

@@ -137,22 +137,12 @@ static bool only_known(struct ctx *x, const config_setting_t *g, const char *pre
 /* Is this a nick the server will accept for the guide? */
 static bool nick_ok(const char *n)
 {
-    static const char special[] = "[]\\`_^{|}";
-    size_t len = strlen(n);
-    if (len == 0 || len > GUIDE_NICK_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = n[i];
-        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-        bool more = (c >= '0' && c <= '9') || c == '-';
-        if (!letter && !strchr(special, c) && (i == 0 || !more))
-            return false;
-    }
-    return true;
+    return strlen(n) <= GUIDE_NICK_MAX && hv_valid_nick(n);
 }
 
-/* A channel name the server will accept: '#', then no space, comma, BEL,
- * colon or control byte. */
+/* A well-formed channel name that fits our storage: '#', then no space,
+ * comma, BEL, colon or control byte. Whether CHANNELLEN allows it is checked
+ * separately, with its own message. */
 static bool channel_ok(const char *n)
 {
     size_t len = strlen(n);

@@ -267,3 +267,13 @@ void hv_casefold(char *dst, const char *src, size_t len)
 {
     irc_casefold(dst, src ? src : "", len);
 }
+
+bool hv_valid_nick(const char *nick)
+{
+    return nick && irc_valid_nick(nick, srv.conf ? (size_t)srv.conf->nicklen : NICK_MAX);
+}
+
+bool hv_valid_channel(const char *name)
+{
+    return name && irc_valid_channel(name, srv.conf ? (size_t)srv.conf->channellen : CHAN_MAX);
+}

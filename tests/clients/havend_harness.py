@@ -92,6 +92,21 @@ def wait_until(pred, timeout=10.0, step=0.05):
         time.sleep(step)
 
 
+def read_file(path):
+    """A file's text, or "" while it does not exist yet (clients' logs)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def wait_file(path, pattern, timeout=10.0):
+    """Wait until the file's text matches the regex (multi-line)."""
+    rx = re.compile(pattern, re.M)
+    return wait_until(lambda: rx.search(read_file(path)), timeout)
+
+
 # --------------------------------------------------------------- the server
 
 def _paths():

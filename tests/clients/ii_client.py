@@ -54,19 +54,6 @@ def type_into(fifo, line, timeout=5.0):
         os.close(fd)
 
 
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def wait_file(path, pattern, timeout=10.0):
-    rx = re.compile(pattern, re.M)
-    return H.wait_until(lambda: rx.search(read(path)), timeout)
-
-
 def main():
     server = H.Server(report)
     robin = ii = None
@@ -88,14 +75,14 @@ def main():
         sdir = os.path.join(prefix, "127.0.0.1")
         sout, sin = os.path.join(sdir, "out"), os.path.join(sdir, "in")
 
-        welcome = wait_file(sout, r"^\d+ Welcome to .*?[ ,]+(\S+)$", 15)
-        if not report.check("ii's server file shows the welcome line", welcome, read(sout)[-500:]):
+        welcome = H.wait_file(sout, r"^\d+ Welcome to .*?[ ,]+(\S+)$", 15)
+        if not report.check("ii's server file shows the welcome line", welcome, H.read_file(sout)[-500:]):
             return
         nick = welcome.group(1).lstrip(",")
         report.note("the welcome names the person " + nick)
         H.check_pseudonym(report, server, WANT, nick)
         report.check("the server file shows the MOTD's support rooms (%s - %s)" % (chan, topic["description"]),
-                     wait_file(sout, re.escape(chan + " - " + topic["description"]), 5))
+                     H.wait_file(sout, re.escape(chan + " - " + topic["description"]), 5))
 
         def guide_says(pattern, timeout=10.0):
             """The Guide's notices: ii files them under the sender (or, with
@@ -105,7 +92,7 @@ def main():
             def probe():
                 for out in glob.glob(os.path.join(sdir, "*", "out")) + [sout]:
                     if not os.path.basename(os.path.dirname(out)).startswith("#"):
-                        text = read(out)
+                        text = H.read_file(out)
                         if rx.search(text):
                             return out
                 return None
@@ -120,32 +107,32 @@ def main():
         type_into(sin, "/j %s JOIN anxiety" % guide)
         cout = os.path.join(sdir, chan, "out")
         report.check("ii shows the person joining %s (its %s/out file)" % (chan, chan),
-                     wait_file(cout, r"-!- %s\(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
-                     read(cout)[-300:])
+                     H.wait_file(cout, r"-!- %s\(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
+                     H.read_file(cout)[-300:])
         report.check("Robin sees %s join" % nick,
                      robin.wait(r"^:%s!\S+ JOIN :?%s" % (re.escape(nick), re.escape(chan)), 10))
         report.check("the server file shows the topic '%s'" % topic["description"],
-                     wait_file(sout, r"^\d+ %s %s$" % (re.escape(chan), re.escape(topic["description"])), 5))
+                     H.wait_file(sout, r"^\d+ %s %s$" % (re.escape(chan), re.escape(topic["description"])), 5))
         report.check("the %s's welcome text for %s reaches the person" % (guide, chan),
                      guide_says(re.escape(topic["welcome"][:60])))
 
         # --- talk
         robin.send("PRIVMSG %s :hello %s, I'm Robin" % (chan, nick))
         report.check("ii shows Robin's message in %s" % chan,
-                     wait_file(cout, r"^\d+ <%s> hello %s, I'm Robin$" % (robin.nick, re.escape(nick)), 10), read(cout)[-300:])
+                     H.wait_file(cout, r"^\d+ <%s> hello %s, I'm Robin$" % (robin.nick, re.escape(nick)), 10), H.read_file(cout)[-300:])
         mark = robin.mark()
         type_into(os.path.join(sdir, chan, "in"), "thanks Robin, good to be here")
         got = robin.wait(r"^:%s!\S+@(\S+) PRIVMSG %s :thanks Robin, good to be here$"
                          % (re.escape(nick), re.escape(chan)), 10, mark)
         report.check("Robin receives the person's reply with a cloaked host",
                      got and got.group(1).endswith(".users.havend"), got and got.group(0))
-        report.check("ii shows the person's own line", wait_file(cout, r"> thanks Robin, good to be here$", 5))
+        report.check("ii shows the person's own line", H.wait_file(cout, r"> thanks Robin, good to be here$", 5))
 
         # --- the crisis notice: "!crisis" in a room gets a private reply.
         # ii files notices under their target (the pseudonym, which ii does
         # not know is its own nick) or sender, without the sender's name.
         def private_files():
-            return {f: len(read(f)) for f in glob.glob(os.path.join(sdir, "*", "out"))
+            return {f: len(H.read_file(f)) for f in glob.glob(os.path.join(sdir, "*", "out"))
                     if not os.path.basename(os.path.dirname(f)).startswith("#")}
         if not H.crisis_service_loaded(server):
             report.skip("crisis notice", "no crisis service: the shipped config loads no crisis module yet")
@@ -155,7 +142,7 @@ def main():
 
             def new_notice():
                 for f, n in private_files().items():
-                    m = re.search(r'^\d+ -!- "(.+)$', read(f)[before.get(f, 0):], re.M)
+                    m = re.search(r'^\d+ -!- "(.+)$', H.read_file(f)[before.get(f, 0):], re.M)
                     if m:
                         return m.group(1)
                 return None
@@ -165,21 +152,21 @@ def main():
                 report.note("it says: " + got[:100])
 
         # --- PANIC, typed raw as ii's manual says (/PANIC goes to the server as is)
-        before = len(read(sout))
+        before = len(H.read_file(sout))
         mark = robin.mark()
         type_into(sin, "/PANIC")
-        answer = H.wait_until(lambda: read(sout)[before:].strip(), 10)
+        answer = H.wait_until(lambda: H.read_file(sout)[before:].strip(), 10)
         panicked = not (answer and "PANIC Unknown command" in answer)
         if not panicked:
             report.skip("PANIC", "PANIC not implemented yet (the server answered 421)")
         else:
-            renamed = wait_file(sout, r"-!- %s changed nick to (\S+)$" % re.escape(nick), 10)
+            renamed = H.wait_file(sout, r"-!- %s changed nick to (\S+)$" % re.escape(nick), 10)
             H.panic_aftermath(report, robin, nick, renamed and renamed.group(1), mark)
             nick = renamed.group(1) if renamed else nick
 
         # --- no IRCv3 reached a client that never asked
         files = glob.glob(os.path.join(sdir, "**", "out"), recursive=True)
-        tagged = [f for f in files if re.search(r"^\d+ @\S+=", read(f), re.M)]
+        tagged = [f for f in files if re.search(r"^\d+ @\S+=", H.read_file(f), re.M)]
         report.check("no IRCv3 tags in anything ii shows", not tagged, tagged)
 
         type_into(sin, "/q see you")

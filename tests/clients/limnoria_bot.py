@@ -33,14 +33,6 @@ if not shutil.which("supybot"):
 report = H.Report("limnoria")
 
 
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 def main():
     server = H.Server(report, fixed_ports=True)
     robin = staff = bot = None
@@ -95,14 +87,14 @@ def main():
                                stderr=subprocess.STDOUT, start_new_session=True)
 
         joined = robin.wait(r"^(?:@\S+ )?:(\S+?)!\S+ JOIN :?%s\b" % re.escape(chan), 25, mark_r)
-        if not report.check("Robin sees the bot join %s" % chan, joined, read(out)[-1500:]):
+        if not report.check("Robin sees the bot join %s" % chan, joined, H.read_file(out)[-1500:]):
             return
         nick = joined.group(1)
         report.note("the bot's nick: " + nick)
         H.check_pseudonym(report, server, "helperbot", nick, "the bot")
 
-        acked = H.wait_until(lambda: re.search(r"Server acknowledged capabilities: (.*)$", read(out), re.M), 5)
-        report.check("the bot negotiated IRCv3 capabilities", acked, read(out)[-1500:])
+        acked = H.wait_until(lambda: re.search(r"Server acknowledged capabilities: (.*)$", H.read_file(out), re.M), 5)
+        report.check("the bot negotiated IRCv3 capabilities", acked, H.read_file(out)[-1500:])
         if acked:
             caps = acked.group(1)
             report.note("acknowledged: " + caps)
@@ -115,12 +107,12 @@ def main():
             got = robin.wait(r"^(?:@\S+ )?:(\S+?)!\S+ PRIVMSG %s :(?:%s: )?%s$"
                              % (re.escape(chan), re.escape(robin.nick), re.escape(words)), 10, mark)
             report.check("Robin sees the bot answer !echo %s" % what, got and got.group(1) == expect_nick,
-                         got.group(0) if got else read(out)[-1500:])
+                         got.group(0) if got else H.read_file(out)[-1500:])
 
         ask(nick, "hello from Robin", "")
         seen = H.wait_until(lambda: re.search(
             r"Incoming message \(havend\): @(\S+) :%s!\S+ PRIVMSG %s :!echo hello from Robin"
-            % (re.escape(robin.nick), re.escape(chan)), read(out)), 5)
+            % (re.escape(robin.nick), re.escape(chan)), H.read_file(out)), 5)
         tags = dict(t.split("=", 1) if "=" in t else (t, "") for t in seen.group(1).split(";")) if seen else {}
         report.check("the bot saw server-time (time=) on Robin's message", "time" in tags, tags)
         report.check("the bot saw a msgid on Robin's message", tags.get("msgid"), tags)
@@ -135,7 +127,7 @@ def main():
         failed = [ln for ln in staff.lines[mark:] if "REHASH failed" in ln or "stays in force" in ln]
         report.check("REHASH applied without errors", not failed, staff.lines[mark:])
         ask(nick, "still here after the rehash", "after REHASH")
-        report.check("the bot did not reconnect across the REHASH", read(out).count("Connecting to 127.0.0.1") == 1)
+        report.check("the bot did not reconnect across the REHASH", H.read_file(out).count("Connecting to 127.0.0.1") == 1)
 
         # --- killed after the REHASH: Limnoria reconnects by itself
         mark_r = robin.mark()
@@ -143,7 +135,7 @@ def main():
         report.check("Robin sees the bot killed", robin.wait(r"^(?:@\S+ )?:%s!\S+ QUIT " % re.escape(nick), 10,
                                                              mark_r))
         again = robin.wait(r"^(?:@\S+ )?:(\S+?)!\S+ JOIN :?%s\b" % re.escape(chan), 20, mark_r)
-        report.check("the bot reconnected on its own and is back in %s" % chan, again, read(out)[-1500:])
+        report.check("the bot reconnected on its own and is back in %s" % chan, again, H.read_file(out)[-1500:])
         if again:
             report.note("the bot's nick after reconnecting: " + again.group(1))
             ask(again.group(1), "back again", "after reconnecting")
@@ -160,7 +152,7 @@ def main():
                 p.close()
         server.stop()
         if report.failed and out:
-            sys.stdout.write("--- the bot's log (end):\n" + read(out)[-3000:] + "\n")
+            sys.stdout.write("--- the bot's log (end):\n" + H.read_file(out)[-3000:] + "\n")
         server.cleanup()
 
 

@@ -35,19 +35,6 @@ WANT = "sam"
 report = H.Report("weechat")
 
 
-def read(path):
-    try:
-        with open(path, errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def wait_file(path, pattern, timeout=10.0):
-    rx = re.compile(pattern, re.M)
-    return H.wait_until(lambda: rx.search(read(path)), timeout)
-
-
 def main():
     server = H.Server(report)
     robin = wee = None
@@ -103,13 +90,13 @@ def main():
             finally:
                 os.close(fd - 1)
 
-        welcome = wait_file(slog, r"^\S+ \S+\t--\tWelcome to .*?[ ,]+(\S+)$", 20)
-        if not report.check("WeeChat shows the welcome line", welcome, read(slog)[-800:]):
+        welcome = H.wait_file(slog, r"^\S+ \S+\t--\tWelcome to .*?[ ,]+(\S+)$", 20)
+        if not report.check("WeeChat shows the welcome line", welcome, H.read_file(slog)[-800:]):
             return
         nick = welcome.group(1)
         report.note("the welcome names the person " + nick)
         H.check_pseudonym(report, server, WANT, nick)
-        text = read(slog)
+        text = H.read_file(slog)
         report.check("WeeChat connected over TLS (its server buffer says so)",
                      re.search(r"connecting to server 127\.0\.0\.1/%d \((?:SSL|TLS)\)" % server.tls_port, text))
         asked = re.search(r"client capability, requesting: (.*)$", text, re.M)
@@ -124,24 +111,24 @@ def main():
         else:
             report.check("WeeChat shows which capabilities were enabled", got, text[-1200:])
         report.check("the server buffer shows the %s's greeting" % guide,
-                     wait_file(slog, r"\t%s \(service@[^)]*\): .*/msg %s TOPICS" % (guide, guide), 10))
+                     H.wait_file(slog, r"\t%s \(service@[^)]*\): .*/msg %s TOPICS" % (guide, guide), 10))
 
         # --- a topic room via the guide
         say("irc.server.havend", "/msg %s JOIN anxiety" % guide)
         clog = os.path.join(logs, "irc.havend.%s.weechatlog" % chan)
         report.check("WeeChat opens %s and shows the person joining" % chan,
-                     wait_file(clog, r"\t-->\t%s (?:\([^)]*\) )?\(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
-                     read(clog))
+                     H.wait_file(clog, r"\t-->\t%s (?:\([^)]*\) )?\(\S+\) has joined %s" % (re.escape(nick), re.escape(chan)), 10),
+                     H.read_file(clog))
         report.check("%s shows its topic '%s'" % (chan, topic["description"]),
-                     wait_file(clog, r'Topic for %s is "%s"' % (re.escape(chan), re.escape(topic["description"])), 5))
+                     H.wait_file(clog, r'Topic for %s is "%s"' % (re.escape(chan), re.escape(topic["description"])), 5))
         report.check("WeeChat shows the %s's welcome text for %s" % (guide, chan),
-                     wait_file(slog, r"\t%s \(service@[^)]*\): %s" % (guide, re.escape(topic["welcome"][:60])), 10),
-                     read(slog)[-600:])
+                     H.wait_file(slog, r"\t%s \(service@[^)]*\): %s" % (guide, re.escape(topic["welcome"][:60])), 10),
+                     H.read_file(slog)[-600:])
 
         # --- talk
         robin.send("PRIVMSG %s :hello %s, I'm Robin" % (chan, nick))
         report.check("WeeChat shows Robin's message in %s" % chan,
-                     wait_file(clog, r"\t%s\thello %s, I'm Robin$" % (robin.nick, re.escape(nick)), 10), read(clog))
+                     H.wait_file(clog, r"\t%s\thello %s, I'm Robin$" % (robin.nick, re.escape(nick)), 10), H.read_file(clog))
         mark = robin.mark()
         say("irc.havend." + chan, "thanks Robin, good to meet you")
         got = robin.wait(r"^:%s!\S+@(\S+) PRIVMSG %s :thanks Robin, good to meet you$"
@@ -149,7 +136,7 @@ def main():
         report.check("Robin receives the reply with a cloaked host", got and got.group(1).endswith(".users.havend"),
                      got and got.group(0))
         report.check("WeeChat shows the person's own line",
-                     wait_file(clog, r"\t%s\tthanks Robin, good to meet you$" % re.escape(nick), 5))
+                     H.wait_file(clog, r"\t%s\tthanks Robin, good to meet you$" % re.escape(nick), 5))
 
         # --- the crisis notice: "!crisis" in a room gets a private reply
         if not H.crisis_service_loaded(server):
@@ -158,22 +145,22 @@ def main():
             crisis = H.crisis_nick(server)
             say("irc.havend." + chan, "!crisis")
             rx = re.compile(r"\t%s \(service@[^)]*\): (.+)$" % re.escape(crisis), re.M)
-            seen = H.wait_until(lambda: rx.search(read(slog)) or rx.search(read(clog)), 10)
+            seen = H.wait_until(lambda: rx.search(H.read_file(slog)) or rx.search(H.read_file(clog)), 10)
             report.check("WeeChat shows a private notice from %s after !crisis" % crisis, seen)
             if seen:
                 report.note("%s says: %s" % (crisis, seen.group(1)[:100]))
 
         # --- PANIC
-        before = len(read(slog))
+        before = len(H.read_file(slog))
         mark = robin.mark()
         say("irc.server.havend", "/quote PANIC")
         answer = H.wait_until(lambda: re.search(r"^.*(?:PANIC.*|You are now known as (\S+))$",
-                                                read(slog)[before:], re.M), 10)
+                                                H.read_file(slog)[before:], re.M), 10)
         panicked = not (answer and "Unknown command" in answer.group(0))
         if not panicked:
             report.skip("/quote PANIC", "PANIC not implemented yet (the server answered 421)")
         else:
-            renamed = H.wait_until(lambda: re.search(r"You are now known as (\S+)$", read(slog)[before:], re.M), 10)
+            renamed = H.wait_until(lambda: re.search(r"You are now known as (\S+)$", H.read_file(slog)[before:], re.M), 10)
             H.panic_aftermath(report, robin, nick, renamed and renamed.group(1), mark)
             nick = renamed.group(1) if renamed else nick
 
@@ -181,22 +168,22 @@ def main():
         # (the key binding itself needs a terminal; /key bind is checked to be accepted)
         say("irc.server.havend", "/alias add panic /quote PANIC")
         say("irc.server.havend", "/key bind meta-P /panic")
-        before = len(read(slog))
+        before = len(H.read_file(slog))
         say("irc.havend." + chan if not panicked else "irc.server.havend", "/panic")
         if not panicked:
             report.check("/panic (the alias from docs/connecting.md) sends PANIC (the server's 421 shows)",
-                         H.wait_until(lambda: "PANIC: Unknown command" in read(slog)[before:], 10),
-                         read(slog)[before:])
+                         H.wait_until(lambda: "PANIC: Unknown command" in H.read_file(slog)[before:], 10),
+                         H.read_file(slog)[before:])
         else:
-            again = H.wait_until(lambda: re.search(r"You are now known as (\S+)$", read(slog)[before:], re.M), 10)
+            again = H.wait_until(lambda: re.search(r"You are now known as (\S+)$", H.read_file(slog)[before:], re.M), 10)
             report.check("/panic (the alias from docs/connecting.md) sends PANIC: another fresh nick",
-                         again and again.group(1) != nick, read(slog)[before:])
+                         again and again.group(1) != nick, H.read_file(slog)[before:])
             nick = again.group(1) if again else nick
         core = os.path.join(logs, "core.weechat.weechatlog")
         report.check("WeeChat accepted the alias and the key binding",
-                     H.wait_until(lambda: re.search(r"[Aa]lias \"panic\" .*created", read(core))
-                                  and re.search(r"[Nn]ew key binding.*: meta-P => /panic", read(core)), 5),
-                     read(core)[-600:])
+                     H.wait_until(lambda: re.search(r"[Aa]lias \"panic\" .*created", H.read_file(core))
+                                  and re.search(r"[Nn]ew key binding.*: meta-P => /panic", H.read_file(core)), 5),
+                     H.read_file(core)[-600:])
 
         say("irc.server.havend", "/quit leaving now")
         H.check_gone(report, robin, nick, panicked, "leaving now")
