@@ -4,10 +4,11 @@
  * the prototypes of each subsystem, grouped by the file that implements them.
  * Modules never include this; they use include/havend/.
  *
- * Privacy by construction: a connection's real address lives only in
- * struct conn.addr_private. No formatting helper reads it; every mask sent to
- * anyone is built from client.nick / client.user / client.host, which hold
- * public values only (see user_set_public_identity()).
+ * Privacy by construction: a connection's real address is not kept at all.
+ * conn_accept() turns it into the keyed ban token (and, with cloaking off,
+ * the host) and forgets it; every mask sent to anyone is built from
+ * client.nick / client.user / client.host, which hold public values only
+ * (see user_set_public_identity()).
  */
 #ifndef HAVEND_H
 #define HAVEND_H
@@ -90,6 +91,7 @@ enum conn_state {
 };
 
 struct conn;
+struct ochunk;
 struct channel;
 struct membership;
 
@@ -123,18 +125,29 @@ struct client {
 
 /* ---------------------------------------------------------------- connections */
 
-/* A local socket: one per client (later: per server link). */
+/* A local socket: one per client (later: per server link).
+ *
+ * Plain sockets are read and written directly (net/conn_io.c): input goes
+ * through a stack buffer and only a partial line (or lines held back by fake
+ * lag) is kept, in ibuf; output is appended to a list of chunks and written
+ * once at the end of the loop turn. Both buffers exist only while they hold bytes, so an
+ * idle client costs no buffer memory. TLS connections use an OpenSSL
+ * bufferevent underneath the same two buffers. */
 struct conn {
-    struct bufferevent *bev;
     struct client *client;
+    evutil_socket_t fd;
+    struct event *ev;             /* plain: read, plus write while output is blocked */
+    struct bufferevent *bev;      /* TLS only (NULL for plain sockets) */
     enum conn_state state;
-    struct listener *listener;
     bool tls;
+    bool write_armed;             /* plain: waiting for the socket to take more */
+    bool flush_queued;            /* on the end-of-turn flush list */
 
-    /* The peer address. Private: read only by ban/throttle code that hashes
-     * it; never formatted into a message or a log line. */
-    struct sockaddr_storage addr_private;
-    socklen_t addr_private_len;
+    char *ibuf;                   /* unhandled input, NULL when none */
+    size_t ilen, icap;
+    struct ochunk *ohead, *otail; /* queued output (net/conn_io.c), NULL when none */
+    size_t opending;              /* bytes queued in ohead..otail */
+    struct conn *flush_prev, *flush_next;
 
     const struct conf_class *cls; /* limits that apply to this connection */
     char class_name[64];          /* re-resolved on REHASH */
@@ -152,7 +165,7 @@ struct conn {
     /* Liveness. */
     time_t connected_at, last_recv, last_active, ping_sent_at;
     char ping_cookie[16];         /* unregistered PING cookie (unused when 0) */
-    struct event *timer;          /* per-connection 1 s housekeeping */
+    struct event *timer;          /* fake-lag resume timer, created when first needed */
 
     /* Flood control: token bucket in milli-tokens. */
     int64_t flood_tokens;
@@ -299,9 +312,29 @@ void conn_close(struct conn *c, const char *reason);
 /* Re-resolve the connection class after REHASH. */
 void conn_apply_class(struct conn *c);
 void conn_reap_init(void);
-/* Disconnect everyone with an ERROR (shutdown). */
+/* Disconnect everyone with an ERROR (shutdown); the reaper frees them. */
 void conn_close_all(const char *reason);
+/* Run the reaper now (the loop is not running: server_free()). */
+void conn_reap(void);
 void conn_shutdown(void);
+/* Free a connection that is off the connection list (closing or shutdown). */
+void conn_free(struct conn *c);
+
+/* ---------------------------------------------------------------- net/conn_io.c */
+/* Start reading and writing fd (plain when ssl is NULL); false on failure,
+ * in which case fd and ssl are still the caller's. */
+bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl);
+/* Append bytes to the output queue without the SendQ check (ERROR lines). */
+void conn_out_append(struct conn *c, const char *p, size_t n);
+/* Stop reading and send what is queued; conn_free() once it is out, the
+ * peer is gone or 5 s passed. */
+void conn_io_close(struct conn *c);
+/* Release the socket, buffers and events. */
+void conn_io_free(struct conn *c);
+/* Handle the input held in c->ibuf (after fake lag ends). */
+void conn_input_run(struct conn *c);
+void conn_io_init(void);
+void conn_io_shutdown(void);
 
 /* ---------------------------------------------------------------- net/listener.c */
 /* Open, keep or close listeners to match conf; errors go to *err. */
@@ -401,7 +434,7 @@ void umode_unregister_owner(const void *owner);
 /* ---------------------------------------------------------------- state/user.c */
 struct client *user_find_nick(const char *nick);
 struct client *user_find_uid(const char *uid);
-struct client *client_new_local(struct conn *c);
+struct client *client_new_local(struct conn *c, const struct sockaddr_storage *addr);
 /* Make the nick live in the nick table (or change it). */
 void user_set_nick(struct client *u, const char *nick);
 /* A fresh UID and public host for a local user (see state/vanish.c). */

@@ -127,9 +127,8 @@ void server_shutdown(const char *reason)
 void server_free(void)
 {
     listeners_close_all();
-    for (struct conn *c = srv.conns; c; c = c->next)
-        conn_close(c, "Server shutting down");
     conn_close_all("Server shutting down");
+    conn_reap();
     modules_unload_all();
     help_clear();
     conn_shutdown();

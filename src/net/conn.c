@@ -1,5 +1,5 @@
-/* conn.c — local connections: reading lines, flood control, SendQ,
- * liveness, and closing.
+/* conn.c — local connections: admission, accounting, liveness, and
+ * closing (the bytes themselves move in conn_io.c).
  *
  * Closing is deferred: conn_close() marks a connection dead and the reaper
  * (a zero-delay event) announces the QUIT and frees it after the current
@@ -12,15 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
 
 static struct event *housekeeping;
 static struct conn *closing;          /* unlinked, flushing their ERROR line */
 static struct hashmap class_counts;   /* class name -> connections (intptr_t) */
 
-static void conn_read_cb(struct bufferevent *bev, void *arg);
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* ------------------------------------------------------------ accounting */
 
@@ -87,25 +83,13 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
         abort();
-    evutil_make_socket_nonblocking(fd);
-    if (ssl) {
-        c->bev = bufferevent_openssl_socket_new(srv.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-        if (c->bev)
-            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-        c->tls = true;
-    } else {
-        c->bev = bufferevent_socket_new(srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
-    }
-    if (!c->bev) {
+    if (!conn_io_start(c, fd, ssl)) {
         bantoken_release(token);
         SSL_free(ssl);
         evutil_closesocket(fd);
         free(c);
         return;
     }
-    c->addr_private = ss;
-    c->addr_private_len = (socklen_t)salen;
     snprintf(c->class_name, sizeof c->class_name, "%s", cls->name);
     class_count_add(c->class_name, 1);
     c->cls = cls;
@@ -113,8 +97,11 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
     c->connected_at = c->last_recv = c->last_active = time(NULL);
     c->flood_tokens = (int64_t)cls->flood_burst * 1000;
     clock_gettime(CLOCK_MONOTONIC, &c->flood_last);
-    c->client = client_new_local(c);
+    /* The address ends here: only the ban token (and, with cloaking off,
+     * the host) is derived from it. */
+    c->client = client_new_local(c, &ss);
     memcpy(c->client->ban_token, token, sizeof token);
+    memset(&ss, 0, sizeof ss);
 
     c->next = srv.conns;
     if (srv.conns)
@@ -122,46 +109,12 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
     srv.conns = c;
     srv.nconns++;
     srv.nunreg++;
-
-    bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     log_msg(LOG_DEBUG, "connection %s accepted%s", c->client->uid, c->tls ? " (tls)" : "");
-}
-
-/* ------------------------------------------------------------ writing */
-
-/* Past its SendQ, a client is closed rather than let memory grow. */
-static void sendq_check(struct conn *c, struct evbuffer *out)
-{
-    if (evbuffer_get_length(out) > c->cls->sendq) {
-        /* Drop what it could not take, so the ERROR reaches it promptly. */
-        evbuffer_drain(out, evbuffer_get_length(out));
-        conn_close(c, "SendQ exceeded");
-    }
-}
-
-void conn_send_raw(struct conn *c, const char *line, size_t len)
-{
-    if (c->dead)
-        return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, line, len);
-    evbuffer_add(out, "\r\n", 2);
-    sendq_check(c, out);
-}
-
-void conn_send_crlf(struct conn *c, const char *line_crlf, size_t len)
-{
-    if (c->dead)
-        return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, line_crlf, len);
-    sendq_check(c, out);
 }
 
 /* ------------------------------------------------------------ closing */
 
-static void conn_free(struct conn *c)
+void conn_free(struct conn *c)
 {
     if (!c->client) { /* on the closing list */
         if (c->prev)
@@ -171,27 +124,11 @@ static void conn_free(struct conn *c)
         if (c->next)
             c->next->prev = c->prev;
     }
-    if (c->bev)
-        bufferevent_free(c->bev);
-    if (c->timer)
-        event_free(c->timer);
+    conn_io_free(c);
     free(c->pass);
     sasl_conn_free(c);
     free(c->quit_reason);
     free(c);
-}
-
-/* Once the ERROR line is flushed (or the peer is gone), free. */
-static void conn_flushed_cb(struct bufferevent *bev, void *arg)
-{
-    struct conn *c = arg;
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        conn_free(c);
-}
-
-static void conn_closing_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    conn_free(arg);
 }
 
 /* Announce the quit, unlink, and start flushing the ERROR line. */
@@ -224,19 +161,7 @@ static void conn_finish(struct conn *c)
         closing->prev = c;
     closing = c;
 
-    bufferevent_disable(c->bev, EV_READ);
-    /* A TLS connection still in its handshake can never flush the ERROR
-     * line, and its write timeout never fires: without this it kept its
-     * socket for ever (found by tests/integ/test_abuse.c). */
-    SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 || (ssl && !SSL_is_init_finished(ssl))) {
-        conn_free(c);
-        return;
-    }
-    struct timeval tv = { 5, 0 };
-    bufferevent_set_timeouts(c->bev, NULL, &tv);
-    bufferevent_setcb(c->bev, NULL, conn_flushed_cb, conn_closing_event_cb, c);
-    bufferevent_enable(c->bev, EV_WRITE);
+    conn_io_close(c);
 }
 
 static void reaper_cb(evutil_socket_t fd, short what, void *arg)
@@ -258,9 +183,11 @@ void conn_close(struct conn *c, const char *reason)
     int rlen = (int)strcspn(reason, "\r\n");
     if (rlen > 400)
         rlen = 400;
-    /* Written directly: the ERROR line is exempt from the SendQ. */
-    evbuffer_add_printf(bufferevent_get_output(c->bev), "ERROR :Closing Link: %s (%.*s)\r\n",
-                        u->host[0] ? u->host : "*", rlen, reason);
+    /* Queued directly: the ERROR line is exempt from the SendQ. */
+    char line[IRC_LINE_MAX];
+    int n = snprintf(line, sizeof line, "ERROR :Closing Link: %s (%.*s)\r\n",
+                     u->host[0] ? u->host : "*", rlen, reason);
+    conn_out_append(c, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     c->dead = true;
     c->quit_reason = strndup(reason, (size_t)rlen);
     if (!c->quit_reason)
@@ -270,184 +197,17 @@ void conn_close(struct conn *c, const char *reason)
     event_active(srv.reaper, 0, 0);
 }
 
+void conn_reap(void)
+{
+    reaper_cb(-1, 0, NULL);
+}
+
+/* Close everyone; the reaper frees them after the current callback, which
+ * may well be one of theirs (DIE). */
 void conn_close_all(const char *reason)
 {
     for (struct conn *c = srv.conns; c; c = c->next)
         conn_close(c, reason);
-    reaper_cb(-1, 0, NULL);
-}
-
-/* ------------------------------------------------------------ reading */
-
-/* Refill the flood bucket; true if a line may be processed now. Opers and
- * clients in a class with rate 0 are exempt. */
-static bool flood_take(struct conn *c)
-{
-    const struct conf_class *cls = c->cls;
-    if (cls->flood_rate <= 0 || (c->client && (c->client->umodes & UMODE_OPER)))
-        return true;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)(now.tv_sec - c->flood_last.tv_sec) * 1000 + (now.tv_nsec - c->flood_last.tv_nsec) / 1000000;
-    if (ms > 0) {
-        c->flood_tokens += ms * cls->flood_rate;
-        if (c->flood_tokens > (int64_t)cls->flood_burst * 1000)
-            c->flood_tokens = (int64_t)cls->flood_burst * 1000;
-        c->flood_last = now;
-    }
-    if (c->flood_tokens >= 1000) {
-        c->flood_tokens -= 1000;
-        return true;
-    }
-    return false;
-}
-
-static void conn_resume_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct conn *c = arg;
-    c->flood_paused = false;
-    conn_read_cb(c->bev, c);
-}
-
-/* Fake lag: process the rest of the input when one more token is due. */
-static void flood_pause(struct conn *c)
-{
-    if (!c->timer)
-        c->timer = evtimer_new(srv.base, conn_resume_cb, c);
-    int64_t need = 1000 - c->flood_tokens;
-    int64_t ms = need / c->cls->flood_rate + 1;
-    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
-    c->flood_paused = true;
-    evtimer_add(c->timer, &tv);
-}
-
-/* Handle one complete line (CR/LF already stripped). */
-static void conn_process_line(struct conn *c, char *line, size_t len)
-{
-    if (memchr(line, '\0', len))
-        return; /* NUL bytes are never valid IRC */
-    size_t taglen = 0;
-    if (line[0] == '@') {
-        const char *sp = memchr(line, ' ', len);
-        taglen = sp ? (size_t)(sp - line) + 1 : len;
-    }
-    if (taglen > IRC_TAGS_MAX || len - taglen > IRC_LINE_MAX - 2) {
-        send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
-        return;
-    }
-    struct message m;
-    switch (message_parse(line, &m)) {
-    case PARSE_OK:
-        command_dispatch(c, &m);
-        break;
-    case PARSE_BAD_TAGS:
-        /* invalid tag syntax: the message is dropped (IRCv3 leaves the reply open) */
-        break;
-    default:
-        break;
-    }
-}
-
-/* Flood-limited, but is an urgent command (e.g. a panic button) waiting
- * in the queue? Then drop what is queued before it, so it runs now: those
- * lines were held back anyway, and must not go out after it. */
-static bool urgent_line_jump(struct conn *c, struct evbuffer *in)
-{
-    struct evbuffer_ptr pos;
-    evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
-    for (int lines = 0; lines < 256; lines++) {
-        size_t eol_len = 0;
-        struct evbuffer_ptr eol = evbuffer_search_eol(in, &pos, &eol_len, EVBUFFER_EOL_LF);
-        if (eol.pos < 0)
-            return false;
-        char head[IRC_INPUT_MAX + 1];
-        size_t n = (size_t)(eol.pos - pos.pos);
-        if (n > IRC_INPUT_MAX)
-            n = IRC_INPUT_MAX;
-        evbuffer_copyout_from(in, &pos, head, n);
-        if (n && head[n - 1] == '\r')
-            n--;
-        head[n] = '\0';
-        struct message m;
-        if (message_parse(head, &m) == PARSE_OK && command_is_urgent(m.command)) {
-            evbuffer_drain(in, (size_t)pos.pos);
-            c->flood_tokens = 1000; /* exactly one line's worth */
-            return true;
-        }
-        evbuffer_ptr_set(in, &pos, (size_t)eol.pos + eol_len, EVBUFFER_PTR_SET);
-    }
-    return false;
-}
-
-static void conn_read_cb(struct bufferevent *bev, void *arg)
-{
-    struct conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    char line[IRC_INPUT_MAX + 64];
-
-    if (c->dead)
-        return;
-    c->last_recv = time(NULL);
-    c->ping_sent_at = 0;
-    if (c->flood_paused && c->state == STATE_USER && urgent_line_jump(c, in)) {
-        c->flood_paused = false;
-        evtimer_del(c->timer);
-    }
-
-    while (!c->dead && !c->flood_paused) {
-        size_t eol_len = 0;
-        struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-        if (eol.pos < 0) {
-            /* No complete line: an over-long one is cut and answered now. */
-            if (evbuffer_get_length(in) > IRC_INPUT_MAX) {
-                evbuffer_drain(in, evbuffer_get_length(in));
-                if (!c->discarding)     /* one 417 per line, not per read */
-                    send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
-                c->discarding = true;
-            }
-            break;
-        }
-        size_t n = (size_t)eol.pos;
-        if (c->discarding || n > IRC_INPUT_MAX) {
-            evbuffer_drain(in, n + eol_len);
-            if (!c->discarding)
-                send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
-            c->discarding = false;
-            continue;
-        }
-        if (!flood_take(c)) {
-            if (c->state == STATE_USER && urgent_line_jump(c, in))
-                continue; /* an urgent command is now first in line */
-            if (c->cls->flood_mode == FLOOD_DISCONNECT) {
-                conn_close(c, "Excess Flood");
-                return;
-            }
-            flood_pause(c);
-            break;
-        }
-        evbuffer_remove(in, line, n);
-        evbuffer_drain(in, eol_len);
-        if (n && line[n - 1] == '\r')
-            n--;
-        line[n] = '\0';
-        conn_process_line(c, line, n);
-    }
-    /* recvq bounds the input waiting while fake-lagged. One partial line
-     * of up to IRC_INPUT_MAX bytes is always allowed: a long but legal
-     * line split across reads got its sender dropped (found by
-     * tests/integ/test_abuse_input.c). */
-    size_t recvq = c->cls->recvq > IRC_INPUT_MAX ? c->cls->recvq : IRC_INPUT_MAX;
-    if (!c->dead && evbuffer_get_length(in) > recvq)
-        conn_close(c, "Excess Flood");
-}
-
-static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-    struct conn *c = arg;
-    if (what & BEV_EVENT_EOF)
-        conn_close(c, "Connection closed");
-    else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-        conn_close(c, c->tls ? "TLS or read error" : "Read error");
 }
 
 /* ------------------------------------------------------------ liveness */
@@ -496,6 +256,7 @@ static void housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 void conn_reap_init(void)
 {
     hashmap_init(&class_counts);
+    conn_io_init();
     srv.reaper = event_new(srv.base, -1, 0, reaper_cb, NULL);
     housekeeping = event_new(srv.base, -1, EV_PERSIST, housekeeping_cb, NULL);
     struct timeval one = { 1, 0 };
@@ -510,7 +271,9 @@ void conn_shutdown(void)
     if (srv.reaper)
         event_free(srv.reaper);
     housekeeping = srv.reaper = NULL;
+    reaper_cb(-1, 0, NULL);     /* the loop has stopped: reap now */
     hashmap_free(&class_counts);
     while (closing)
         conn_free(closing);
+    conn_io_shutdown();
 }

@@ -45,6 +45,11 @@ SSL_CTX *tls_ctx_new(const char *cert, const char *key, char *err, size_t errlen
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* Records of at most 1 KiB: clients that select() and then read 1024
+     * bytes (Limnoria's driver) never see decrypted lines stranded in their
+     * TLS library while the socket looks idle (tests/clients/limnoria_bot.py
+     * stalled when a whole welcome burst went out as one record). */
+    SSL_CTX_set_max_send_fragment(ctx, 1024);
     /* TLS 1.2: forward-secret AEAD suites only. TLS 1.3 suites are all strong. */
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!MD5:!SHA1:!RC4:!3DES");
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -68,7 +68,7 @@ static void user_host_from_address(struct client *u, const struct sockaddr_stora
     snprintf(u->host, sizeof u->host, "%s%s", ip[0] == ':' ? "0" : "", ip);
 }
 
-struct client *client_new_local(struct conn *c)
+struct client *client_new_local(struct conn *c, const struct sockaddr_storage *addr)
 {
     struct client *u = calloc(1, sizeof *u);
     if (!u)
@@ -86,7 +86,7 @@ struct client *client_new_local(struct conn *c)
         random_label(label, 10);
         snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
     } else {
-        user_host_from_address(u, &c->addr_private);
+        user_host_from_address(u, addr);
     }
     return u;
 }

@@ -1,0 +1,639 @@
+/* conn_io.c — moving bytes: reading lines (with flood control) and writing
+ * queued output once per loop turn.
+ *
+ * Output is not written when it is queued: conn_send_*() append to the
+ * connection's chunk list and put it on the flush list, and one flush event, made
+ * active on the first append of a loop turn, writes every listed connection
+ * after all callbacks of that turn ran (Redis' beforeSleep idea). A fan-out
+ * of many lines to one member costs one write(2), and the socket is watched
+ * for writability only after the kernel refused bytes, so the steady state
+ * makes no epoll_ctl calls at all.
+ *
+ * Input of plain sockets is read into a stack buffer and handled from
+ * there; only what is left over (a partial line, or lines held back by fake
+ * lag) is copied to ibuf. Both buffers are freed once empty: an idle client
+ * holds no buffer memory.
+ *
+ * TLS connections keep an OpenSSL bufferevent (BEV_OPT_DEFER_CALLBACKS)
+ * underneath: its input is fed through the same line handling, and the
+ * flush moves the queued chunks into its output evbuffer. */
+#include "havend.h"
+#include "modules/module.h"
+#include "proto/numeric.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+
+#define READ_CHUNK 16384        /* bytes taken from a socket per read */
+#define CLOSE_FLUSH_SECS 5      /* how long a closing connection may take to drain */
+
+static struct event *flusher;
+static struct conn *flush_head;
+
+static void plain_cb(evutil_socket_t fd, short what, void *arg);
+
+/* ------------------------------------------------------------ buffers */
+
+/* A piece of queued output: bytes [pos, len) of data are still to go.
+ * Chunks have a fixed size, so a client that stops reading costs its
+ * queued bytes and no more (no doubling buffer, no copying on growth). */
+struct ochunk {
+    struct ochunk *next;
+    size_t pos, len, cap;
+    char data[];
+};
+
+/* The first chunk stays within glibc's per-thread cache sizes: most
+ * connections never need a second one in a loop turn. */
+#define OCHUNK_FIRST (1024 - sizeof(struct ochunk))
+#define OCHUNK_MORE (16384 - sizeof(struct ochunk))
+
+/* Make room for n more bytes of input at the end of ibuf. */
+static void ibuf_reserve(struct conn *c, size_t n)
+{
+    if (c->ilen + n <= c->icap)
+        return;
+    size_t want = c->icap ? c->icap * 2 : 1024;
+    while (want < c->ilen + n)
+        want *= 2;
+    char *nb = realloc(c->ibuf, want);
+    if (!nb)
+        abort();
+    c->ibuf = nb;
+    c->icap = want;
+}
+
+static void ibuf_release(struct conn *c)
+{
+    free(c->ibuf);
+    c->ibuf = NULL;
+    c->ilen = c->icap = 0;
+}
+
+/* Drop everything queued. */
+static void out_discard(struct conn *c)
+{
+    while (c->ohead) {
+        struct ochunk *k = c->ohead;
+        c->ohead = k->next;
+        free(k);
+    }
+    c->otail = NULL;
+    c->opending = 0;
+}
+
+/* Forget the first n queued bytes (they were sent). */
+static void out_consume(struct conn *c, size_t n)
+{
+    c->opending -= n;
+    while (n) {
+        struct ochunk *k = c->ohead;
+        size_t left = k->len - k->pos;
+        if (n < left) {
+            k->pos += n;
+            return;
+        }
+        n -= left;
+        c->ohead = k->next;
+        if (!c->ohead)
+            c->otail = NULL;
+        free(k);
+    }
+}
+
+/* Bytes waiting to go out, including what a TLS bufferevent still holds. */
+static size_t out_pending(const struct conn *c)
+{
+    size_t n = c->opending;
+    if (c->bev)
+        n += evbuffer_get_length(bufferevent_get_output(c->bev));
+    return n;
+}
+
+/* TLS: hand everything queued to the bufferevent, which encrypts and
+ * writes it when the socket allows. */
+static void out_to_tls(struct conn *c)
+{
+    for (struct ochunk *k = c->ohead; k; k = k->next)
+        bufferevent_write(c->bev, k->data + k->pos, k->len - k->pos);
+    out_discard(c);
+}
+
+/* ------------------------------------------------------------ writing */
+
+/* Put c on the flush list; the first of a loop turn wakes the flusher. */
+static void flush_schedule(struct conn *c)
+{
+    if (c->flush_queued)
+        return;
+    c->flush_queued = true;
+    c->flush_prev = NULL;
+    c->flush_next = flush_head;
+    if (flush_head)
+        flush_head->flush_prev = c;
+    else if (flusher)
+        event_active(flusher, 0, 0);
+    flush_head = c;
+}
+
+static void flush_unlink(struct conn *c)
+{
+    if (!c->flush_queued)
+        return;
+    if (c->flush_prev)
+        c->flush_prev->flush_next = c->flush_next;
+    else
+        flush_head = c->flush_next;
+    if (c->flush_next)
+        c->flush_next->flush_prev = c->flush_prev;
+    c->flush_queued = false;
+    c->flush_prev = c->flush_next = NULL;
+}
+
+void conn_out_append(struct conn *c, const char *p, size_t n)
+{
+    while (n) {
+        struct ochunk *k = c->otail;
+        if (!k || k->len == k->cap) {
+            size_t cap = c->ohead ? OCHUNK_MORE : OCHUNK_FIRST;
+            k = malloc(sizeof *k + cap);
+            if (!k)
+                abort();
+            k->next = NULL;
+            k->pos = k->len = 0;
+            k->cap = cap;
+            if (c->otail)
+                c->otail->next = k;
+            else
+                c->ohead = k;
+            c->otail = k;
+        }
+        size_t take = n < k->cap - k->len ? n : k->cap - k->len;
+        memcpy(k->data + k->len, p, take);
+        k->len += take;
+        c->opending += take;
+        p += take;
+        n -= take;
+    }
+    flush_schedule(c);
+}
+
+/* May n more bytes be queued for c? Past its SendQ a client is closed
+ * rather than let memory grow, dropping what it could not take so the
+ * ERROR line reaches it promptly. */
+static bool sendq_admits(struct conn *c, size_t n)
+{
+    if (c->dead)
+        return false;
+    if (out_pending(c) + n <= c->cls->sendq)
+        return true;
+    out_discard(c);
+    if (c->bev)
+        evbuffer_drain(bufferevent_get_output(c->bev), (size_t)-1);
+    conn_close(c, "SendQ exceeded");
+    return false;
+}
+
+void conn_send_raw(struct conn *c, const char *line, size_t len)
+{
+    if (!sendq_admits(c, len + 2))
+        return;
+    conn_out_append(c, line, len);
+    conn_out_append(c, "\r\n", 2);
+}
+
+void conn_send_crlf(struct conn *c, const char *line_crlf, size_t len)
+{
+    if (sendq_admits(c, len))
+        conn_out_append(c, line_crlf, len);
+}
+
+enum flush_result { FLUSH_DONE, FLUSH_BLOCKED, FLUSH_FAILED };
+
+/* Watch a plain socket for what it needs now: reading while open, writing
+ * while output is blocked; a closing one only for writing, with a deadline. */
+static void plain_watch(struct conn *c, bool want_write)
+{
+    bool closing = c->client == NULL;
+    if (want_write == c->write_armed && !closing)
+        return;
+    short what = (short)((closing ? 0 : EV_READ | EV_PERSIST) | (want_write ? EV_WRITE | EV_PERSIST : 0));
+    event_del(c->ev);
+    event_assign(c->ev, srv.base, c->fd, what, plain_cb, c);
+    struct timeval deadline = { CLOSE_FLUSH_SECS, 0 };
+    event_add(c->ev, closing ? &deadline : NULL);
+    c->write_armed = want_write;
+}
+
+/* Write what is queued on a plain socket, as far as the kernel takes it:
+ * one sendmsg(2) gathers up to 16 chunks (MSG_NOSIGNAL: no SIGPIPE). */
+static enum flush_result plain_flush(struct conn *c)
+{
+    while (c->ohead) {
+        struct iovec iov[16];
+        struct msghdr msg = { .msg_iov = iov };
+        for (struct ochunk *k = c->ohead; k && msg.msg_iovlen < 16; k = k->next) {
+            iov[msg.msg_iovlen].iov_base = k->data + k->pos;
+            iov[msg.msg_iovlen].iov_len = k->len - k->pos;
+            msg.msg_iovlen++;
+        }
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (w > 0) {
+            out_consume(c, (size_t)w);
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return FLUSH_BLOCKED;
+        out_discard(c);
+        return FLUSH_FAILED;
+    }
+    return FLUSH_DONE;
+}
+
+/* Flush one connection: write directly, or hand the bytes to TLS. */
+static void conn_flush(struct conn *c)
+{
+    flush_unlink(c);
+    if (c->bev) {
+        out_to_tls(c);
+        return;
+    }
+    enum flush_result r = plain_flush(c);
+    if (r == FLUSH_FAILED) {
+        conn_close(c, "Write error");
+        out_discard(c);         /* nobody is left to read the ERROR line */
+        return;
+    }
+    plain_watch(c, r == FLUSH_BLOCKED);
+}
+
+/* End of the loop turn: write everything queued during it. Flushing can
+ * queue more (a write error closes a client, whose QUIT goes to others
+ * once the reaper runs); that re-activates this event. */
+static void flusher_cb(evutil_socket_t fd, short what, void *arg)
+{
+    while (flush_head) {
+        struct conn *c = flush_head;
+        if (!c->client) {       /* closing: conn_io_close() handles it */
+            flush_unlink(c);
+            continue;
+        }
+        conn_flush(c);
+    }
+}
+
+/* ------------------------------------------------------------ closing */
+
+/* A closing TLS connection: free once its output is out or it failed. */
+static void tls_closing_write_cb(struct bufferevent *bev, void *arg)
+{
+    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        conn_free(arg);
+}
+
+static void tls_closing_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    conn_free(arg);
+}
+
+void conn_io_close(struct conn *c)
+{
+    flush_unlink(c);
+    ibuf_release(c);
+    if (c->bev) {
+        bufferevent_disable(c->bev, EV_READ);
+        out_to_tls(c);
+        /* A TLS connection still in its handshake can never flush the ERROR
+         * line, and its write timeout never fires: without this it kept its
+         * socket for ever (found by tests/integ/test_abuse.c). */
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+        if (out_pending(c) == 0 || (ssl && !SSL_is_init_finished(ssl))) {
+            conn_free(c);
+            return;
+        }
+        struct timeval tv = { CLOSE_FLUSH_SECS, 0 };
+        bufferevent_set_timeouts(c->bev, NULL, &tv);
+        bufferevent_setcb(c->bev, NULL, tls_closing_write_cb, tls_closing_event_cb, c);
+        bufferevent_enable(c->bev, EV_WRITE);
+        return;
+    }
+    /* Even when it is all out, the socket is freed from the loop (the
+     * reaper may run inside one of this client's own callbacks, DIE). */
+    plain_flush(c);
+    plain_watch(c, true);
+}
+
+void conn_io_free(struct conn *c)
+{
+    flush_unlink(c);
+    if (c->bev) {
+        bufferevent_free(c->bev);
+    } else if (c->ev) {
+        event_free(c->ev);
+        evutil_closesocket(c->fd);
+    }
+    c->bev = NULL;
+    c->ev = NULL;
+    if (c->timer)
+        event_free(c->timer);
+    c->timer = NULL;
+    out_discard(c);
+    ibuf_release(c);
+}
+
+/* ------------------------------------------------------------ flood control */
+
+/* Refill the flood bucket; true if a line may be processed now. Opers and
+ * clients in a class with rate 0 are exempt. */
+static bool flood_take(struct conn *c)
+{
+    const struct conf_class *cls = c->cls;
+    if (cls->flood_rate <= 0 || (c->client && (c->client->umodes & UMODE_OPER)))
+        return true;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(now.tv_sec - c->flood_last.tv_sec) * 1000 + (now.tv_nsec - c->flood_last.tv_nsec) / 1000000;
+    if (ms > 0) {
+        c->flood_tokens += ms * cls->flood_rate;
+        if (c->flood_tokens > (int64_t)cls->flood_burst * 1000)
+            c->flood_tokens = (int64_t)cls->flood_burst * 1000;
+        c->flood_last = now;
+    }
+    if (c->flood_tokens >= 1000) {
+        c->flood_tokens -= 1000;
+        return true;
+    }
+    return false;
+}
+
+static void conn_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    c->flood_paused = false;
+    conn_input_run(c);
+}
+
+/* Fake lag: handle the rest of the input when one more token is due. */
+static void flood_pause(struct conn *c)
+{
+    if (!c->timer)
+        c->timer = evtimer_new(srv.base, conn_resume_cb, c);
+    int64_t need = 1000 - c->flood_tokens;
+    int64_t ms = need / c->cls->flood_rate + 1;
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    c->flood_paused = true;
+    evtimer_add(c->timer, &tv);
+}
+
+/* Where the first complete line naming an urgent command (e.g. a panic
+ * button) starts in buf, or -1. Flood-limited lines queued before it are
+ * dropped so it runs now: they were held back anyway, and must not go out
+ * after it. */
+static ptrdiff_t urgent_line_offset(const char *buf, size_t n)
+{
+    size_t pos = 0;
+    for (int lines = 0; lines < 256; lines++) {
+        const char *nl = memchr(buf + pos, '\n', n - pos);
+        if (!nl)
+            return -1;
+        size_t len = (size_t)(nl - (buf + pos));
+        char head[IRC_INPUT_MAX + 1];
+        size_t take = len < IRC_INPUT_MAX ? len : IRC_INPUT_MAX;
+        memcpy(head, buf + pos, take);
+        if (take && head[take - 1] == '\r')
+            take--;
+        head[take] = '\0';
+        struct message m;
+        if (message_parse(head, &m) == PARSE_OK && command_is_urgent(m.command))
+            return (ptrdiff_t)pos;
+        pos += len + 1;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* Handle one complete line (CR/LF already stripped). */
+static void conn_process_line(struct conn *c, char *line, size_t len)
+{
+    if (memchr(line, '\0', len))
+        return; /* NUL bytes are never valid IRC */
+    size_t taglen = 0;
+    if (line[0] == '@') {
+        const char *sp = memchr(line, ' ', len);
+        taglen = sp ? (size_t)(sp - line) + 1 : len;
+    }
+    if (taglen > IRC_TAGS_MAX || len - taglen > IRC_LINE_MAX - 2) {
+        send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
+        return;
+    }
+    struct message m;
+    /* Invalid tag syntax drops the message (IRCv3 leaves the reply open). */
+    if (message_parse(line, &m) == PARSE_OK)
+        command_dispatch(c, &m);
+}
+
+/* Handle the complete lines at the start of buf[0..n) as far as flood
+ * control allows; returns how many bytes were used up. */
+static size_t lines_process(struct conn *c, const char *buf, size_t n)
+{
+    size_t pos = 0;
+    if (c->flood_paused && c->state == STATE_USER) {
+        ptrdiff_t u = urgent_line_offset(buf, n);
+        if (u >= 0) {
+            pos = (size_t)u;
+            c->flood_tokens = 1000; /* exactly one line's worth */
+            c->flood_paused = false;
+            evtimer_del(c->timer);
+        }
+    }
+    while (!c->dead && !c->flood_paused) {
+        const char *nl = memchr(buf + pos, '\n', n - pos);
+        if (!nl) {
+            /* No complete line: an over-long one is cut and answered now. */
+            if (n - pos > IRC_INPUT_MAX) {
+                if (!c->discarding)     /* one 417 per line, not per read */
+                    send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
+                c->discarding = true;
+                pos = n;
+            }
+            break;
+        }
+        size_t len = (size_t)(nl - (buf + pos));
+        if (c->discarding || len > IRC_INPUT_MAX) {
+            if (!c->discarding)
+                send_numeric(c->client, ERR_INPUTTOOLONG, ":Input line was too long");
+            c->discarding = false;
+            pos += len + 1;
+            continue;
+        }
+        if (!flood_take(c)) {
+            ptrdiff_t u = c->state == STATE_USER ? urgent_line_offset(buf + pos, n - pos) : -1;
+            if (u >= 0) {
+                pos += (size_t)u;       /* an urgent command is now first in line */
+                c->flood_tokens = 1000;
+                continue;
+            }
+            if (c->cls->flood_mode == FLOOD_DISCONNECT) {
+                conn_close(c, "Excess Flood");
+                return n;
+            }
+            flood_pause(c);
+            break;
+        }
+        char line[IRC_INPUT_MAX + 1];
+        memcpy(line, buf + pos, len);
+        pos += len + 1;
+        if (len && line[len - 1] == '\r')
+            len--;
+        line[len] = '\0';
+        conn_process_line(c, line, len);
+    }
+    return pos;
+}
+
+/* recvq bounds the input waiting while fake-lagged. One partial line of up
+ * to IRC_INPUT_MAX bytes is always allowed: a long but legal line split
+ * across reads got its sender dropped (found by tests/integ/test_abuse_input.c). */
+static void recvq_check(struct conn *c)
+{
+    size_t recvq = c->cls->recvq > IRC_INPUT_MAX ? c->cls->recvq : IRC_INPUT_MAX;
+    if (!c->dead && c->ilen > recvq) {
+        ibuf_release(c);
+        conn_close(c, "Excess Flood");
+    }
+}
+
+void conn_input_run(struct conn *c)
+{
+    if (c->dead || !c->ilen)
+        return;
+    size_t used = lines_process(c, c->ibuf, c->ilen);
+    if (c->dead || used >= c->ilen) {
+        ibuf_release(c);
+        return;
+    }
+    memmove(c->ibuf, c->ibuf + used, c->ilen - used);
+    c->ilen -= used;
+}
+
+/* Take n freshly read bytes: with nothing held, lines are handled straight
+ * from the caller's buffer; whatever is left waits in ibuf. */
+static void input_feed(struct conn *c, const char *data, size_t n)
+{
+    if (c->dead)
+        return;
+    c->last_recv = time(NULL);
+    c->ping_sent_at = 0;
+    if (c->ilen) {
+        ibuf_reserve(c, n);
+        memcpy(c->ibuf + c->ilen, data, n);
+        c->ilen += n;
+        conn_input_run(c);
+    } else {
+        size_t used = lines_process(c, data, n);
+        if (!c->dead && used < n) {
+            ibuf_reserve(c, n - used);
+            memcpy(c->ibuf, data + used, n - used);
+            c->ilen = n - used;
+        }
+    }
+    recvq_check(c);
+}
+
+/* A plain socket is readable, writable, or (closing) out of time. */
+static void plain_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (!c->client) {           /* closing: only draining the ERROR line */
+        if (!(what & EV_WRITE) || plain_flush(c) != FLUSH_BLOCKED)
+            conn_free(c);
+        return;
+    }
+    if (what & EV_WRITE) {
+        enum flush_result r = plain_flush(c);
+        if (r == FLUSH_FAILED) {
+            conn_close(c, "Write error");
+            out_discard(c);
+            return;
+        }
+        plain_watch(c, r == FLUSH_BLOCKED);
+    }
+    if (!(what & EV_READ) || c->dead)
+        return;
+    char buf[READ_CHUNK];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0)
+        input_feed(c, buf, (size_t)n);
+    else if (n == 0)
+        conn_close(c, "Connection closed");
+    else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        conn_close(c, "Read error");
+}
+
+/* TLS: decrypted input arrived in the bufferevent. */
+static void tls_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    char buf[READ_CHUNK];
+    int n;
+    while (!c->dead && (n = evbuffer_remove(in, buf, sizeof buf)) > 0)
+        input_feed(c, buf, (size_t)n);
+}
+
+static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (what & BEV_EVENT_EOF)
+        conn_close(c, "Connection closed");
+    else if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+        conn_close(c, "TLS or read error");
+}
+
+/* ------------------------------------------------------------ setup */
+
+bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
+{
+    evutil_make_socket_nonblocking(fd);
+    c->fd = fd;
+    if (ssl) {
+        c->bev = bufferevent_openssl_socket_new(srv.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (!c->bev)
+            return false;
+        bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        c->tls = true;
+        bufferevent_setcb(c->bev, tls_read_cb, NULL, tls_event_cb, c);
+        bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+        return true;
+    }
+    c->ev = event_new(srv.base, fd, EV_READ | EV_PERSIST, plain_cb, c);
+    if (!c->ev)
+        return false;
+    event_add(c->ev, NULL);
+    return true;
+}
+
+/* The end-of-turn flush event. */
+void conn_io_init(void)
+{
+    flusher = event_new(srv.base, -1, 0, flusher_cb, NULL);
+}
+
+void conn_io_shutdown(void)
+{
+    if (flusher)
+        event_free(flusher);
+    flusher = NULL;
+    flush_head = NULL;
+}
