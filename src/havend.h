@@ -102,25 +102,26 @@ struct client {
     char nick[NICK_MAX + 1];
     char user[USER_MAX + 1];      /* public username (constant unless config shows the sent one) */
     char host[HOST_MAX + 1];      /* public host: a random cloak, never the address */
-    char realname[REAL_MAX + 1];  /* public realname */
+    char ban_token[BAN_TOKEN_LEN + 1]; /* keyed hash of the address ("" for services) */
+    const char *realname;         /* public realname (user_set_realname()) */
     time_t nick_ts;               /* TS6 nick timestamp */
     time_t signon;
-    unsigned umodes;
     char *away;                   /* NULL when not away */
     char *oper_name;              /* operator block name, when opered */
-    unsigned oper_privs;          /* OPRIV_* bits */
     char *account;                /* account (oper/staff block name) once logged in, else NULL */
     const char *server_name;      /* the server this user is on */
     struct conn *conn;            /* NULL for remote users */
-
-    struct membership **chans;    /* channels this user is in */
-    size_t nchans, chans_cap;
-
-    uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
-    bool registered;
     struct hv_service *service;   /* set for service pseudo-clients (conn == NULL) */
     struct monitor_list *monitor; /* MONITOR targets (commands/monitor.c), NULL when none */
-    char ban_token[BAN_TOKEN_LEN + 1]; /* keyed hash of the address ("" for services) */
+
+    struct membership **chans;    /* channels this user is in */
+    uint32_t nchans, chans_cap;
+
+    uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
+    unsigned umodes;
+    unsigned oper_privs;          /* OPRIV_* bits */
+    bool registered;
+    bool realname_owned;          /* realname is this user's own copy, not interned */
 };
 
 /* ---------------------------------------------------------------- connections */
@@ -130,18 +131,14 @@ struct client {
  * Plain sockets are read and written directly (net/conn_io.c): input goes
  * through a stack buffer and only a partial line (or lines held back by fake
  * lag) is kept, in ibuf; output is appended to a list of chunks and written
- * once at the end of the loop turn. Both buffers exist only while they hold bytes, so an
- * idle client costs no buffer memory. TLS connections use an OpenSSL
+ * once at the end of the loop turn. Both exist only while they hold bytes,
+ * so an idle client costs no buffer memory. TLS connections use an OpenSSL
  * bufferevent underneath the same two buffers. */
 struct conn {
     struct client *client;
-    evutil_socket_t fd;
     struct event *ev;             /* plain: read, plus write while output is blocked */
     struct bufferevent *bev;      /* TLS only (NULL for plain sockets) */
-    enum conn_state state;
-    bool tls;
-    bool write_armed;             /* plain: waiting for the socket to take more */
-    bool flush_queued;            /* on the end-of-turn flush list */
+    struct conn *prev, *next;     /* all local connections */
 
     char *ibuf;                   /* unhandled input, NULL when none */
     size_t ilen, icap;
@@ -150,35 +147,37 @@ struct conn {
     struct conn *flush_prev, *flush_next;
 
     const struct conf_class *cls; /* limits that apply to this connection */
-    char class_name[64];          /* re-resolved on REHASH */
+    const char *class_name;       /* interned (str_intern); re-resolved on REHASH */
 
-    /* Registration progress. */
-    bool got_nick, got_user, pass_ok;
-    bool cap_negotiating;         /* CAP LS/REQ seen, CAP END not yet */
-    unsigned caps;                /* CAP_* negotiated */
-    int cap_version;              /* 301 or 302 (from CAP LS 302) */
+    /* Registration. */
     char *pass;                   /* PASS argument until registration */
-    char sent_user[USER_MAX + 1]; /* what the client sent; kept only until registration */
-    char sent_real[REAL_MAX + 1];
+    char *sent_user, *sent_real;  /* what USER sent; kept only until registration */
     struct sasl_session *sasl;    /* AUTHENTICATE state (commands/sasl.c), NULL until used */
 
     /* Liveness. */
     time_t connected_at, last_recv, last_active, ping_sent_at;
-    char ping_cookie[16];         /* unregistered PING cookie (unused when 0) */
     struct event *timer;          /* fake-lag resume timer, created when first needed */
 
     /* Flood control: token bucket in milli-tokens. */
     int64_t flood_tokens;
     struct timespec flood_last;
-    bool flood_paused;            /* fake lag: reading paused until tokens refill */
-    bool discarding;              /* dropping the rest of an over-long line */
 
     /* Closing. */
-    bool dead;                    /* closed; freed after the current callback */
     char *quit_reason;
     struct conn *next_dead;
 
-    struct conn *prev, *next;     /* all local connections */
+    evutil_socket_t fd;
+    enum conn_state state;
+    unsigned caps;                /* CAP_* negotiated */
+    int cap_version;              /* 301 or 302 (from CAP LS 302) */
+    bool tls;
+    bool write_armed;             /* plain: waiting for the socket to take more */
+    bool flush_queued;            /* on the end-of-turn flush list */
+    bool got_nick, got_user, pass_ok;
+    bool cap_negotiating;         /* CAP LS/REQ seen, CAP END not yet */
+    bool flood_paused;            /* fake lag: reading paused until tokens refill */
+    bool discarding;              /* dropping the rest of an over-long line */
+    bool dead;                    /* closed; freed after the current callback */
 };
 
 /* ---------------------------------------------------------------- channels */
@@ -311,6 +310,8 @@ void conn_send_crlf(struct conn *c, const char *line_crlf, size_t len);
 void conn_close(struct conn *c, const char *reason);
 /* Re-resolve the connection class after REHASH. */
 void conn_apply_class(struct conn *c);
+/* Move c to the class named name (an oper block's class). */
+void conn_set_class(struct conn *c, const char *name);
 void conn_reap_init(void);
 /* Disconnect everyone with an ERROR (shutdown); the reaper frees them. */
 void conn_close_all(const char *reason);
@@ -452,6 +453,14 @@ void user_set_public_identity(struct client *u, const char *sent_user, const cha
 /* Remove a user from every channel and table, announcing QUIT to common channels. */
 void user_quit(struct client *u, const char *reason);
 void user_free(struct client *u);
+/* Set u's public realname (at most REAL_MAX bytes of it): the network's
+ * shared copy (own = false, for constants) or u's own (own = true). */
+void user_set_realname(struct client *u, const char *real, bool own);
+
+/* ---------------------------------------------------------------- state/intern.c */
+/* The one shared copy of s (config and code strings only, never client text). */
+const char *str_intern(const char *s);
+void str_intern_free(void);
 void whowas_add(const struct client *u);
 bool user_is_oper(const struct client *u);
 

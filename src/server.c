@@ -160,5 +160,6 @@ void server_free(void)
     if (srv.conf)
         config_free(srv.conf);
     srv.conf = NULL;
+    str_intern_free();
     log_close();
 }

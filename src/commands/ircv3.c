@@ -68,7 +68,7 @@ void cmd_setname(struct client *u, struct message *m)
         send_standard_reply(u, "FAIL", "SETNAME", "INVALID_REALNAME", NULL, "Realname is not valid");
         return;
     }
-    snprintf(u->realname, sizeof u->realname, "%s", real);
+    user_set_realname(u, real, true);
     const struct send_opts o = { CAP_SETNAME, 0, 0, NULL };
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
     send_to_common_channels_opts(u, true, &o, ":%s SETNAME :%s", client_mask(u, mask, sizeof mask), u->realname);

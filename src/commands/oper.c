@@ -35,7 +35,7 @@ void cmd_oper(struct client *u, struct message *m)
     free(u->oper_name);
     u->oper_name = strdup(op->name);
     if (op->class_name && u->conn) {
-        snprintf(u->conn->class_name, sizeof u->conn->class_name, "%s", op->class_name);
+        conn_set_class(u->conn, op->class_name);
         conn_apply_class(u->conn);
     }
     send_numeric(u, RPL_YOUREOPER, ":You are now an IRC operator");

@@ -62,8 +62,12 @@ void cmd_user(struct client *u, struct message *m)
         send_numeric(u, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
         return;
     }
-    snprintf(c->sent_user, sizeof c->sent_user, "%s", m->params[0]);
-    snprintf(c->sent_real, sizeof c->sent_real, "%s", m->params[3]);
+    free(c->sent_user);
+    free(c->sent_real);
+    c->sent_user = strndup(m->params[0], USER_MAX);
+    c->sent_real = strndup(m->params[3], REAL_MAX);
+    if (!c->sent_user || !c->sent_real)
+        abort();
     c->got_user = true;
     registration_try_complete(u);
 }
@@ -138,8 +142,9 @@ void registration_try_complete(struct client *u)
     free(c->pass);
     c->pass = NULL;
     user_set_public_identity(u, c->sent_user, c->sent_real);
-    memset(c->sent_user, 0, sizeof c->sent_user);
-    memset(c->sent_real, 0, sizeof c->sent_real);
+    free(c->sent_user);
+    free(c->sent_real);
+    c->sent_user = c->sent_real = NULL;
 
     u->registered = true;
     u->signon = time(NULL);

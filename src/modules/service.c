@@ -48,7 +48,7 @@ hv_service *hv_service_new(hv_module *self, const char *nick, const char *realna
     hashmap_put(&srv.uids, u->uid, u);
     snprintf(u->user, sizeof u->user, "service");
     snprintf(u->host, sizeof u->host, "services.%.*s", HOST_MAX - 9, srv.name);
-    snprintf(u->realname, sizeof u->realname, "%s", realname ? realname : "Network service");
+    user_set_realname(u, realname ? realname : "Network service", false);
     u->umodes = UMODE_BOT;
     u->registered = true;
     u->service = svc;

@@ -30,13 +30,19 @@ static intptr_t class_count_add(const char *name, intptr_t delta)
     return n;
 }
 
+void conn_set_class(struct conn *c, const char *name)
+{
+    if (c->class_name)
+        class_count_add(c->class_name, -1);
+    c->class_name = str_intern(name); /* valid across REHASH */
+    class_count_add(c->class_name, 1);
+}
+
 void conn_apply_class(struct conn *c)
 {
     const struct conf_class *cls = config_find_class(srv.conf, c->class_name);
     if (!cls) {
-        class_count_add(c->class_name, -1);
-        snprintf(c->class_name, sizeof c->class_name, "default");
-        class_count_add(c->class_name, 1);
+        conn_set_class(c, "default");
         cls = config_find_class(srv.conf, "default");
     }
     c->cls = cls;
@@ -90,8 +96,7 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
         free(c);
         return;
     }
-    snprintf(c->class_name, sizeof c->class_name, "%s", cls->name);
-    class_count_add(c->class_name, 1);
+    conn_set_class(c, cls->name);
     c->cls = cls;
     c->state = STATE_UNREG;
     c->connected_at = c->last_recv = c->last_active = time(NULL);
@@ -126,6 +131,8 @@ void conn_free(struct conn *c)
     }
     conn_io_free(c);
     free(c->pass);
+    free(c->sent_user);
+    free(c->sent_real);
     sasl_conn_free(c);
     free(c->quit_reason);
     free(c);

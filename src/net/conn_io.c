@@ -22,6 +22,7 @@
 #include "proto/numeric.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,10 @@
 #define CLOSE_FLUSH_SECS 5      /* how long a closing connection may take to drain */
 
 static struct event *flusher;
+static struct event *trimmer;
 static struct conn *flush_head;
+static size_t chunk_bytes_freed;      /* since the last heap trim */
+static size_t chunk_bytes_freed_tick; /* ... as of the previous tick */
 
 static void plain_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -50,10 +54,28 @@ struct ochunk {
     char data[];
 };
 
-/* The first chunk stays within glibc's per-thread cache sizes: most
- * connections never need a second one in a loop turn. */
-#define OCHUNK_FIRST (1024 - sizeof(struct ochunk))
-#define OCHUNK_MORE (16384 - sizeof(struct ochunk))
+/* Chunk allocations start small (a fan-out queues a line or two to each of
+ * a thousand members in a turn: small chunks keep that burst's memory, and
+ * so the heap's high-water mark, low) and double up to 16 KiB for clients
+ * that receive a lot at once (the welcome burst, NAMES, LIST). */
+#define OCHUNK_MIN_ALLOC 256
+#define OCHUNK_MAX_ALLOC 16384
+
+/* A new chunk for n bytes, after a tail chunk of tail_cap bytes (0: none). */
+static struct ochunk *ochunk_new(size_t n, size_t tail_cap)
+{
+    size_t alloc = OCHUNK_MIN_ALLOC;
+    size_t want = tail_cap ? 2 * (tail_cap + sizeof(struct ochunk)) : 0;
+    while (alloc < OCHUNK_MAX_ALLOC && (alloc < want || alloc - sizeof(struct ochunk) < n))
+        alloc *= 2;
+    struct ochunk *k = malloc(alloc);
+    if (!k)
+        abort();
+    k->next = NULL;
+    k->pos = k->len = 0;
+    k->cap = alloc - sizeof *k;
+    return k;
+}
 
 /* Make room for n more bytes of input at the end of ibuf. */
 static void ibuf_reserve(struct conn *c, size_t n)
@@ -77,13 +99,19 @@ static void ibuf_release(struct conn *c)
     c->ilen = c->icap = 0;
 }
 
+static void ochunk_free(struct ochunk *k)
+{
+    chunk_bytes_freed += k->cap + sizeof *k;
+    free(k);
+}
+
 /* Drop everything queued. */
 static void out_discard(struct conn *c)
 {
     while (c->ohead) {
         struct ochunk *k = c->ohead;
         c->ohead = k->next;
-        free(k);
+        ochunk_free(k);
     }
     c->otail = NULL;
     c->opending = 0;
@@ -104,7 +132,7 @@ static void out_consume(struct conn *c, size_t n)
         c->ohead = k->next;
         if (!c->ohead)
             c->otail = NULL;
-        free(k);
+        ochunk_free(k);
     }
 }
 
@@ -162,13 +190,7 @@ void conn_out_append(struct conn *c, const char *p, size_t n)
     while (n) {
         struct ochunk *k = c->otail;
         if (!k || k->len == k->cap) {
-            size_t cap = c->ohead ? OCHUNK_MORE : OCHUNK_FIRST;
-            k = malloc(sizeof *k + cap);
-            if (!k)
-                abort();
-            k->next = NULL;
-            k->pos = k->len = 0;
-            k->cap = cap;
+            k = ochunk_new(n, c->otail ? c->otail->cap : 0);
             if (c->otail)
                 c->otail->next = k;
             else
@@ -612,6 +634,12 @@ bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
         if (!c->bev)
             return false;
         bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        /* libevent's writer hands SSL_write one evbuffer segment after
+         * another and drains what they returned in total: a partial write
+         * of one segment followed by the next one sent bytes out of order
+         * (lines arrived spliced, found by tests/clients/limnoria_bot.py
+         * under ASan). Whole-or-retry writes keep the stream intact. */
+        SSL_clear_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
         c->tls = true;
         bufferevent_setcb(c->bev, tls_read_cb, NULL, tls_event_cb, c);
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -624,16 +652,36 @@ bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
     return true;
 }
 
+/* Four times a second: once a burst of output (a join storm, a busy room)
+ * has died down, give the heap's free pages back to the system. Output
+ * chunks live for one loop turn, but a burst raises the heap's high-water
+ * mark, and glibc would keep those pages resident. Not while traffic
+ * flows: the trim walks the free lists. */
+static void trimmer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    bool quiet = chunk_bytes_freed - chunk_bytes_freed_tick < 64 * 1024;
+    if (quiet && chunk_bytes_freed >= 4 * 1024 * 1024) {
+        malloc_trim(0);
+        chunk_bytes_freed = 0;
+    }
+    chunk_bytes_freed_tick = chunk_bytes_freed;
+}
+
 /* The end-of-turn flush event. */
 void conn_io_init(void)
 {
     flusher = event_new(srv.base, -1, 0, flusher_cb, NULL);
+    trimmer = event_new(srv.base, -1, EV_PERSIST, trimmer_cb, NULL);
+    struct timeval quarter = { 0, 250000 };
+    event_add(trimmer, &quarter);
 }
 
 void conn_io_shutdown(void)
 {
     if (flusher)
         event_free(flusher);
-    flusher = NULL;
+    if (trimmer)
+        event_free(trimmer);
+    flusher = trimmer = NULL;
     flush_head = NULL;
 }

@@ -128,7 +128,7 @@ struct membership *channel_add_member(struct channel *ch, struct client *u, unsi
         ch->members = xrealloc(ch->members, ch->members_cap * sizeof *ch->members);
     }
     if (u->nchans == u->chans_cap) {
-        u->chans_cap = u->chans_cap ? u->chans_cap * 2 : 4;
+        u->chans_cap = u->chans_cap ? u->chans_cap * 2 : 2;
         u->chans = xrealloc(u->chans, u->chans_cap * sizeof *u->chans);
     }
     m->chan_index = ch->nmembers;

@@ -29,7 +29,6 @@ void hashmap_free(struct hashmap *h)
         struct hm_entry *e = h->buckets[i];
         while (e) {
             struct hm_entry *n = e->next;
-            free(e->key);
             free(e);
             e = n;
         }
@@ -80,9 +79,11 @@ void hashmap_put(struct hashmap *h, const char *key, void *value)
             return;
         }
     }
-    struct hm_entry *e = malloc(sizeof *e);
-    if (!e || !(e->key = strdup(key)))
+    size_t klen = strlen(key) + 1;
+    struct hm_entry *e = malloc(sizeof *e + klen);
+    if (!e)
         abort();
+    memcpy(e->key, key, klen);
     e->value = value;
     e->hash = hv;
     e->next = h->buckets[i];
@@ -100,7 +101,6 @@ void *hashmap_remove(struct hashmap *h, const char *key)
         if (e->hash == hv && strcmp(e->key, key) == 0) {
             void *v = e->value;
             *pp = e->next;
-            free(e->key);
             free(e);
             h->count--;
             return v;

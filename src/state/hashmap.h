@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 struct hm_entry {
-    char *key;
     void *value;
     uint64_t hash;
     struct hm_entry *next;
+    char key[];                  /* stored inline: one allocation per entry */
 };
 
 struct hashmap {

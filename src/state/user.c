@@ -74,6 +74,7 @@ struct client *client_new_local(struct conn *c, const struct sockaddr_storage *a
     if (!u)
         abort();
     u->conn = c;
+    u->realname = "";
     u->server_name = srv.name;
     u->signon = time(NULL);
     do
@@ -135,9 +136,25 @@ void user_set_public_identity(struct client *u, const char *sent_user, const cha
     else
         snprintf(u->user, sizeof u->user, "%s", cf->public_username);
     if (cf->show_sent_realname && sent_real)
-        snprintf(u->realname, sizeof u->realname, "%s", sent_real);
+        user_set_realname(u, sent_real, true);
     else
-        snprintf(u->realname, sizeof u->realname, "%s", cf->public_realname);
+        user_set_realname(u, cf->public_realname, false);
+}
+
+void user_set_realname(struct client *u, const char *real, bool own)
+{
+    char *copy = strndup(real, REAL_MAX);
+    if (!copy)
+        abort();
+    if (u->realname_owned)
+        free((char *)u->realname);
+    if (own) {
+        u->realname = copy;
+    } else {
+        u->realname = str_intern(copy);
+        free(copy);
+    }
+    u->realname_owned = own;
 }
 
 int user_change_nick(struct client *u, const char *newnick)
@@ -207,6 +224,8 @@ void user_free(struct client *u)
         hashmap_remove(&srv.uids, u->uid);
     monitor_clear(u);
     free(u->chans);
+    if (u->realname_owned)
+        free((char *)u->realname);
     free(u->away);
     free(u->oper_name);
     free(u->account);
