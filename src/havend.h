@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>  /* struct conn embeds its event: no allocation per client */
 #include <event2/bufferevent.h>
 #include <openssl/ssl.h>
 
@@ -136,12 +137,12 @@ struct client {
  * bufferevent underneath the same two buffers. */
 struct conn {
     struct client *client;
-    struct event *ev;             /* plain: read, plus write while output is blocked */
+    struct event ev;              /* plain: read, plus write while output is blocked */
     struct bufferevent *bev;      /* TLS only (NULL for plain sockets) */
     struct conn *prev, *next;     /* all local connections */
 
     char *ibuf;                   /* unhandled input, NULL when none */
-    size_t ilen, icap;
+    uint32_t ilen, icap;          /* bounded by recvq (<= 4 GiB) */
     struct ochunk *ohead, *otail; /* queued output (net/conn_io.c), NULL when none */
     size_t opending;              /* bytes queued in ohead..otail */
     struct conn *flush_prev, *flush_next;
@@ -155,12 +156,12 @@ struct conn {
     struct sasl_session *sasl;    /* AUTHENTICATE state (commands/sasl.c), NULL until used */
 
     /* Liveness. */
-    time_t connected_at, last_recv, last_active, ping_sent_at;
+    uint32_t connected_at, last_recv, last_active, ping_sent_at; /* time(); 0 = never */
     struct event *timer;          /* fake-lag resume timer, created when first needed */
 
     /* Flood control: token bucket in milli-tokens. */
     int64_t flood_tokens;
-    struct timespec flood_last;
+    int64_t flood_last_ms;        /* CLOCK_MONOTONIC, when the bucket was last refilled */
 
     /* Closing. */
     char *quit_reason;
@@ -215,9 +216,8 @@ struct mask_list {
 struct membership {
     struct client *client;
     struct channel *chan;
+    uint32_t chan_index;         /* position in chan->members (client->chans is short: scanned) */
     unsigned status;             /* CSTATUS_* */
-    size_t chan_index;           /* position in chan->members */
-    size_t client_index;         /* position in client->chans */
 };
 
 struct channel {
@@ -332,6 +332,8 @@ void conn_out_append(struct conn *c, const char *p, size_t n);
 void conn_io_close(struct conn *c);
 /* Release the socket, buffers and events. */
 void conn_io_free(struct conn *c);
+/* Milliseconds on CLOCK_MONOTONIC (flood buckets). */
+int64_t monotonic_ms(void);
 /* Handle the input held in c->ibuf (after fake lag ends). */
 void conn_input_run(struct conn *c);
 void conn_io_init(void);

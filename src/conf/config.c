@@ -519,7 +519,7 @@ static void parse_classes(struct pctx *x, config_setting_t *root)
                      "duplicate class name \"%s\" (also classes[%zu])", k->name, j);
         k->max_clients = (int)take_int(x, g, p, "max_clients", k->max_clients, 0, INT_MAX);
         k->sendq = (size_t)take_int(x, g, p, "sendq", (long long)k->sendq, 4096, QUEUE_MAX);
-        k->recvq = (size_t)take_int(x, g, p, "recvq", (long long)k->recvq, 1024, QUEUE_MAX);
+        k->recvq = (size_t)take_int(x, g, p, "recvq", (long long)k->recvq, 1024, 1LL << 30);
         k->ping_freq = (int)take_int(x, g, p, "ping_freq", k->ping_freq, 1, INT_MAX);
         k->ping_timeout = (int)take_int(x, g, p, "ping_timeout", k->ping_timeout, 1, INT_MAX);
         k->reg_timeout = (int)take_int(x, g, p, "reg_timeout", k->reg_timeout, 1, INT_MAX);

@@ -101,7 +101,7 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
     c->state = STATE_UNREG;
     c->connected_at = c->last_recv = c->last_active = time(NULL);
     c->flood_tokens = (int64_t)cls->flood_burst * 1000;
-    clock_gettime(CLOCK_MONOTONIC, &c->flood_last);
+    c->flood_last_ms = monotonic_ms();
     /* The address ends here: only the ban token (and, with cloaking off,
      * the host) is derived from it. */
     c->client = client_new_local(c, &ss);

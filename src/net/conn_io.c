@@ -77,19 +77,26 @@ static struct ochunk *ochunk_new(size_t n, size_t tail_cap)
     return k;
 }
 
-/* Make room for n more bytes of input at the end of ibuf. */
+/* Make room for n more bytes of input at the end of ibuf; ibuf never
+ * grows past the recvq (recvq_check() closes the client first), which
+ * the config keeps below 4 GiB. */
 static void ibuf_reserve(struct conn *c, size_t n)
 {
-    if (c->ilen + n <= c->icap)
+    size_t need = (size_t)c->ilen + n;
+    if (need <= c->icap)
         return;
-    size_t want = c->icap ? c->icap * 2 : 1024;
-    while (want < c->ilen + n)
+    size_t want = c->icap ? (size_t)c->icap * 2 : 1024;
+    while (want < need)
         want *= 2;
+    if (want > UINT32_MAX)
+        want = need;
+    if (need > UINT32_MAX)
+        abort();
     char *nb = realloc(c->ibuf, want);
     if (!nb)
         abort();
     c->ibuf = nb;
-    c->icap = want;
+    c->icap = (uint32_t)want;
 }
 
 static void ibuf_release(struct conn *c)
@@ -247,10 +254,10 @@ static void plain_watch(struct conn *c, bool want_write)
     if (want_write == c->write_armed && !closing)
         return;
     short what = (short)((closing ? 0 : EV_READ | EV_PERSIST) | (want_write ? EV_WRITE | EV_PERSIST : 0));
-    event_del(c->ev);
-    event_assign(c->ev, srv.base, c->fd, what, plain_cb, c);
+    event_del(&c->ev);
+    event_assign(&c->ev, srv.base, c->fd, what, plain_cb, c);
     struct timeval deadline = { CLOSE_FLUSH_SECS, 0 };
-    event_add(c->ev, closing ? &deadline : NULL);
+    event_add(&c->ev, closing ? &deadline : NULL);
     c->write_armed = want_write;
 }
 
@@ -359,12 +366,11 @@ void conn_io_free(struct conn *c)
     flush_unlink(c);
     if (c->bev) {
         bufferevent_free(c->bev);
-    } else if (c->ev) {
-        event_free(c->ev);
+    } else if (event_initialized(&c->ev)) {
+        event_del(&c->ev);
         evutil_closesocket(c->fd);
     }
     c->bev = NULL;
-    c->ev = NULL;
     if (c->timer)
         event_free(c->timer);
     c->timer = NULL;
@@ -374,6 +380,13 @@ void conn_io_free(struct conn *c)
 
 /* ------------------------------------------------------------ flood control */
 
+int64_t monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 /* Refill the flood bucket; true if a line may be processed now. Opers and
  * clients in a class with rate 0 are exempt. */
 static bool flood_take(struct conn *c)
@@ -381,14 +394,13 @@ static bool flood_take(struct conn *c)
     const struct conf_class *cls = c->cls;
     if (cls->flood_rate <= 0 || (c->client && (c->client->umodes & UMODE_OPER)))
         return true;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)(now.tv_sec - c->flood_last.tv_sec) * 1000 + (now.tv_nsec - c->flood_last.tv_nsec) / 1000000;
+    int64_t now = monotonic_ms();
+    int64_t ms = now - c->flood_last_ms;
     if (ms > 0) {
         c->flood_tokens += ms * cls->flood_rate;
         if (c->flood_tokens > (int64_t)cls->flood_burst * 1000)
             c->flood_tokens = (int64_t)cls->flood_burst * 1000;
-        c->flood_last = now;
+        c->flood_last_ms = now;
     }
     if (c->flood_tokens >= 1000) {
         c->flood_tokens -= 1000;
@@ -545,7 +557,7 @@ void conn_input_run(struct conn *c)
         return;
     }
     memmove(c->ibuf, c->ibuf + used, c->ilen - used);
-    c->ilen -= used;
+    c->ilen -= (uint32_t)used;
 }
 
 /* Take n freshly read bytes: with nothing held, lines are handled straight
@@ -559,14 +571,14 @@ static void input_feed(struct conn *c, const char *data, size_t n)
     if (c->ilen) {
         ibuf_reserve(c, n);
         memcpy(c->ibuf + c->ilen, data, n);
-        c->ilen += n;
+        c->ilen += (uint32_t)n;
         conn_input_run(c);
     } else {
         size_t used = lines_process(c, data, n);
         if (!c->dead && used < n) {
             ibuf_reserve(c, n - used);
             memcpy(c->ibuf, data + used, n - used);
-            c->ilen = n - used;
+            c->ilen = (uint32_t)(n - used);
         }
     }
     recvq_check(c);
@@ -645,10 +657,9 @@ bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
         bufferevent_enable(c->bev, EV_READ | EV_WRITE);
         return true;
     }
-    c->ev = event_new(srv.base, fd, EV_READ | EV_PERSIST, plain_cb, c);
-    if (!c->ev)
+    if (event_assign(&c->ev, srv.base, fd, EV_READ | EV_PERSIST, plain_cb, c) != 0)
         return false;
-    event_add(c->ev, NULL);
+    event_add(&c->ev, NULL);
     return true;
 }
 

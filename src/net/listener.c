@@ -78,7 +78,10 @@ static struct listener *listener_open(const struct config *conf, const struct co
         free(l);
         return NULL;
     }
-    l->evl = evconnlistener_new_bind(srv.base, on_accept, l, flags, 1024, (struct sockaddr *)&ss, (int)sslen);
+    /* A deep backlog holds connection bursts (a room's evening rush, a
+     * netsplit's reconnects) while the loop accepts them in batches; the
+     * kernel caps it at net.core.somaxconn. */
+    l->evl = evconnlistener_new_bind(srv.base, on_accept, l, flags, 4096, (struct sockaddr *)&ss, (int)sslen);
     if (!l->evl) {
         snprintf(err, errlen, "cannot listen on %s port %d: %s", cl->address, cl->port,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));

@@ -131,9 +131,8 @@ struct membership *channel_add_member(struct channel *ch, struct client *u, unsi
         u->chans_cap = u->chans_cap ? u->chans_cap * 2 : 2;
         u->chans = xrealloc(u->chans, u->chans_cap * sizeof *u->chans);
     }
-    m->chan_index = ch->nmembers;
+    m->chan_index = (uint32_t)ch->nmembers;
     ch->members[ch->nmembers++] = m;
-    m->client_index = u->nchans;
     u->chans[u->nchans++] = m;
     return m;
 }
@@ -147,13 +146,16 @@ void channel_remove_member(struct channel *ch, struct client *u)
     if (!m)
         return;
 
-    size_t i = m->chan_index;
+    uint32_t i = m->chan_index;
     ch->members[i] = ch->members[--ch->nmembers];
     ch->members[i]->chan_index = i;
 
-    i = m->client_index;
-    u->chans[i] = u->chans[--u->nchans];
-    u->chans[i]->client_index = i;
+    for (uint32_t k = 0; k < u->nchans; k++) {
+        if (u->chans[k] == m) {
+            u->chans[k] = u->chans[--u->nchans];
+            break;
+        }
+    }
     if (u->nchans == 0) {
         /* A user in no channel holds no array: nothing for user_free to miss. */
         free(u->chans);
