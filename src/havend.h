@@ -101,9 +101,9 @@ struct membership;
 struct client {
     char uid[UID_LEN + 1];        /* TS6 UID: SID + 6 chars */
     char nick[NICK_MAX + 1];
-    char user[USER_MAX + 1];      /* public username (constant unless config shows the sent one) */
     char host[HOST_MAX + 1];      /* public host: a random cloak, never the address */
     char ban_token[BAN_TOKEN_LEN + 1]; /* keyed hash of the address ("" for services) */
+    const char *user;             /* public username (user_set_username()) */
     const char *realname;         /* public realname (user_set_realname()) */
     time_t nick_ts;               /* TS6 nick timestamp */
     time_t signon;
@@ -119,10 +119,10 @@ struct client {
     uint32_t nchans, chans_cap;
 
     uint64_t fanout_serial;       /* de-duplicates fan-out to common channels */
-    unsigned umodes;
-    unsigned oper_privs;          /* OPRIV_* bits */
+    uint16_t umodes;              /* UMODE_* */
+    uint16_t oper_privs;          /* OPRIV_* bits */
     bool registered;
-    bool realname_owned;          /* realname is this user's own copy, not interned */
+    bool user_owned, realname_owned; /* user / realname are this user's own copies */
 };
 
 /* ---------------------------------------------------------------- connections */
@@ -458,6 +458,8 @@ void user_free(struct client *u);
 /* Set u's public realname (at most REAL_MAX bytes of it): the network's
  * shared copy (own = false, for constants) or u's own (own = true). */
 void user_set_realname(struct client *u, const char *real, bool own);
+/* The same for the public username (USER_MAX bytes). */
+void user_set_username(struct client *u, const char *user, bool own);
 
 /* ---------------------------------------------------------------- state/intern.c */
 /* The one shared copy of s (config and code strings only, never client text). */

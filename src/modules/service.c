@@ -46,7 +46,7 @@ hv_service *hv_service_new(hv_module *self, const char *nick, const char *realna
     while (hashmap_get(&srv.uids, u->uid))
         snprintf(u->uid, sizeof u->uid, "%sS%05llu", srv.conf->sid, (unsigned long long)(srv.uid_counter++ % 100000));
     hashmap_put(&srv.uids, u->uid, u);
-    snprintf(u->user, sizeof u->user, "service");
+    user_set_username(u, "service", false);
     snprintf(u->host, sizeof u->host, "services.%.*s", HOST_MAX - 9, srv.name);
     user_set_realname(u, realname ? realname : "Network service", false);
     u->umodes = UMODE_BOT;

@@ -38,7 +38,7 @@ void hashmap_free(struct hashmap *h)
     h->nbuckets = h->count = 0;
 }
 
-/* Double the bucket array; entries keep their cached hash. */
+/* Double the bucket array (rare: hashing every key again is cheap). */
 static void hm_grow(struct hashmap *h)
 {
     size_t nb = h->nbuckets * 2;
@@ -49,7 +49,7 @@ static void hm_grow(struct hashmap *h)
         struct hm_entry *e = h->buckets[i];
         while (e) {
             struct hm_entry *n = e->next;
-            size_t j = e->hash & (nb - 1);
+            size_t j = hm_hash(e->key) & (nb - 1);
             e->next = b[j];
             b[j] = e;
             e = n;
@@ -64,7 +64,7 @@ void *hashmap_get(const struct hashmap *h, const char *key)
 {
     uint64_t hv = hm_hash(key);
     for (struct hm_entry *e = h->buckets[hv & (h->nbuckets - 1)]; e; e = e->next)
-        if (e->hash == hv && strcmp(e->key, key) == 0)
+        if (strcmp(e->key, key) == 0)
             return e->value;
     return NULL;
 }
@@ -74,7 +74,7 @@ void hashmap_put(struct hashmap *h, const char *key, void *value)
     uint64_t hv = hm_hash(key);
     size_t i = hv & (h->nbuckets - 1);
     for (struct hm_entry *e = h->buckets[i]; e; e = e->next) {
-        if (e->hash == hv && strcmp(e->key, key) == 0) {
+        if (strcmp(e->key, key) == 0) {
             e->value = value;
             return;
         }
@@ -85,7 +85,6 @@ void hashmap_put(struct hashmap *h, const char *key, void *value)
         abort();
     memcpy(e->key, key, klen);
     e->value = value;
-    e->hash = hv;
     e->next = h->buckets[i];
     h->buckets[i] = e;
     if (++h->count > h->nbuckets)
@@ -98,7 +97,7 @@ void *hashmap_remove(struct hashmap *h, const char *key)
     struct hm_entry **pp = &h->buckets[hv & (h->nbuckets - 1)];
     for (; *pp; pp = &(*pp)->next) {
         struct hm_entry *e = *pp;
-        if (e->hash == hv && strcmp(e->key, key) == 0) {
+        if (strcmp(e->key, key) == 0) {
             void *v = e->value;
             *pp = e->next;
             free(e);

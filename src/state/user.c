@@ -74,7 +74,7 @@ struct client *client_new_local(struct conn *c, const struct sockaddr_storage *a
     if (!u)
         abort();
     u->conn = c;
-    u->realname = "";
+    u->realname = u->user = "";
     u->server_name = srv.name;
     u->signon = time(NULL);
     do
@@ -131,30 +131,45 @@ void user_set_nick(struct client *u, const char *newnick)
 void user_set_public_identity(struct client *u, const char *sent_user, const char *sent_real)
 {
     const struct config *cf = srv.conf;
-    if (cf->show_sent_username && sent_user && irc_valid_user(sent_user))
-        snprintf(u->user, sizeof u->user, "~%.*s", cf->userlen, sent_user);
-    else
-        snprintf(u->user, sizeof u->user, "%s", cf->public_username);
+    if (cf->show_sent_username && sent_user && irc_valid_user(sent_user)) {
+        char user[USER_MAX + 1];
+        snprintf(user, sizeof user, "~%.*s", cf->userlen, sent_user);
+        user_set_username(u, user, true);
+    } else {
+        user_set_username(u, cf->public_username, false);
+    }
     if (cf->show_sent_realname && sent_real)
         user_set_realname(u, sent_real, true);
     else
         user_set_realname(u, cf->public_realname, false);
 }
 
-void user_set_realname(struct client *u, const char *real, bool own)
+/* Point *field at (at most max bytes of) s: the interned copy shared by
+ * everyone, or, with own, a copy of its own (*owned says which to free). */
+static void set_public_str(const char **field, bool *owned, const char *s, size_t max, bool own)
 {
-    char *copy = strndup(real, REAL_MAX);
+    char *copy = strndup(s, max);
     if (!copy)
         abort();
-    if (u->realname_owned)
-        free((char *)u->realname);
+    if (*owned)
+        free((char *)*field);
     if (own) {
-        u->realname = copy;
+        *field = copy;
     } else {
-        u->realname = str_intern(copy);
+        *field = str_intern(copy);
         free(copy);
     }
-    u->realname_owned = own;
+    *owned = own;
+}
+
+void user_set_realname(struct client *u, const char *real, bool own)
+{
+    set_public_str(&u->realname, &u->realname_owned, real, REAL_MAX, own);
+}
+
+void user_set_username(struct client *u, const char *user, bool own)
+{
+    set_public_str(&u->user, &u->user_owned, user, USER_MAX, own);
 }
 
 int user_change_nick(struct client *u, const char *newnick)
@@ -226,6 +241,8 @@ void user_free(struct client *u)
     free(u->chans);
     if (u->realname_owned)
         free((char *)u->realname);
+    if (u->user_owned)
+        free((char *)u->user);
     free(u->away);
     free(u->oper_name);
     free(u->account);
@@ -291,7 +308,7 @@ int user_change_host(struct client *u, const char *user, const char *host)
         send_to_common_channels_opts(u, true, &with, ":%s CHGHOST %s %s", old, user, host);
         send_to_common_channels_opts(u, false, &without, ":%s QUIT :Changing hostname", old);
     }
-    snprintf(u->user, sizeof u->user, "%s", user);
+    user_set_username(u, user, true);
     snprintf(u->host, sizeof u->host, "%s", host);
     if (!u->registered)
         return 0;

@@ -21,7 +21,7 @@ static struct client *mk_client(const char *nick, const char *user, const char *
     struct client *u = calloc(1, sizeof *u);
     cr_assert_not_null(u);
     snprintf(u->nick, sizeof u->nick, "%s", nick);
-    snprintf(u->user, sizeof u->user, "%s", user);
+    u->user = user;   /* string literals: nothing to free */
     snprintf(u->host, sizeof u->host, "%s", host);
     u->registered = true;
     char key[NICK_MAX + 1];
