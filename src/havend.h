@@ -168,9 +168,9 @@ struct conn {
     struct conn *next_dead;
 
     evutil_socket_t fd;
-    enum conn_state state;
     unsigned caps;                /* CAP_* negotiated */
-    int cap_version;              /* 301 or 302 (from CAP LS 302) */
+    uint16_t cap_version;         /* 301 or 302 (from CAP LS 302) */
+    uint8_t state;                /* enum conn_state */
     bool tls;
     bool write_armed;             /* plain: waiting for the socket to take more */
     bool flush_queued;            /* on the end-of-turn flush list */
