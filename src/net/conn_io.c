@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -639,6 +641,14 @@ static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
 bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
 {
     evutil_make_socket_nonblocking(fd);
+    /* Output is already gathered into one write per loop turn; Nagle would
+     * hold the next turn's lines until the client ACKs the last ones (its
+     * delayed ACK: tens of milliseconds of latency for a busy room). Fails
+     * harmlessly on non-TCP sockets. */
+    int one = 1;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+        /* not TCP (tests use socketpairs): nothing to tune */
+    }
     c->fd = fd;
     if (ssl) {
         c->bev = bufferevent_openssl_socket_new(srv.base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
