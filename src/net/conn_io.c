@@ -216,18 +216,65 @@ void conn_out_append(struct conn *c, const char *p, size_t n)
     flush_schedule(c);
 }
 
+/* Keep only the first line of the queue (through its LF): the start of
+ * that line may already be on the wire, and whatever follows it must be a
+ * whole line. */
+static void out_keep_first_line(struct conn *c)
+{
+    for (struct ochunk *k = c->ohead; k; k = k->next) {
+        const char *lf = memchr(k->data + k->pos, '\n', k->len - k->pos);
+        if (!lf)
+            continue;
+        k->len = (size_t)(lf + 1 - k->data);
+        while (k->next) {
+            struct ochunk *x = k->next;
+            k->next = x->next;
+            ochunk_free(x);
+        }
+        c->otail = k;
+        c->opending = 0;
+        for (struct ochunk *y = c->ohead; y; y = y->next)
+            c->opending += y->len - y->pos;
+        return;
+    }
+    out_discard(c);   /* no complete line queued at all */
+}
+
+/* The same for what a TLS bufferevent still holds. */
+static void tls_keep_first_line(struct evbuffer *out)
+{
+    size_t eol_len = 0;
+    struct evbuffer_ptr lf = evbuffer_search_eol(out, NULL, &eol_len, EVBUFFER_EOL_LF);
+    if (lf.pos < 0) {
+        evbuffer_drain(out, evbuffer_get_length(out));
+        return;
+    }
+    struct evbuffer *head = evbuffer_new();
+    if (!head)
+        abort();
+    evbuffer_remove_buffer(out, head, (size_t)lf.pos + eol_len);
+    evbuffer_drain(out, evbuffer_get_length(out));
+    evbuffer_add_buffer(out, head);
+    evbuffer_free(head);
+}
+
 /* May n more bytes be queued for c? Past its SendQ a client is closed
- * rather than let memory grow, dropping what it could not take so the
- * ERROR line reaches it promptly. */
+ * rather than let memory grow, dropping what it could not take (but never
+ * half a line: found by tests/integ/test_io.c) so the ERROR line reaches
+ * it promptly. */
 static bool sendq_admits(struct conn *c, size_t n)
 {
     if (c->dead)
         return false;
     if (out_pending(c) + n <= c->cls->sendq)
         return true;
-    out_discard(c);
-    if (c->bev)
-        evbuffer_drain(bufferevent_get_output(c->bev), (size_t)-1);
+    struct evbuffer *tls_out = c->bev ? bufferevent_get_output(c->bev) : NULL;
+    if (tls_out && evbuffer_get_length(tls_out)) {
+        out_discard(c);           /* what we hold starts at a line boundary */
+        tls_keep_first_line(tls_out);
+    } else {
+        out_keep_first_line(c);
+    }
     conn_close(c, "SendQ exceeded");
     return false;
 }
