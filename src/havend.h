@@ -375,6 +375,8 @@ const char *client_target(const struct client *c);
 
 /* ---------------------------------------------------------------- proto/isupport.c */
 void send_isupport(struct client *c);
+/* The config or a module's tokens changed: rebuild the 005 lines. */
+void isupport_changed(void);
 
 /* ---------------------------------------------------------------- state/casemap.c */
 /* rfc1459 casemapping: A-Z [ ] \ ~ fold to a-z { } | ^ */

@@ -312,6 +312,7 @@ int hv_isupport_add(hv_module *self, const char *token)
         return -1;
     snprintf(isupport_extra[nisupport_extra].token, sizeof isupport_extra[0].token, "%s", token);
     isupport_extra[nisupport_extra++].owner = self;
+    isupport_changed();
     return 0;
 }
 
@@ -327,6 +328,7 @@ static void isupport_remove_owner(hv_module *m)
         if (isupport_extra[i].owner != m)
             isupport_extra[o++] = isupport_extra[i];
     nisupport_extra = o;
+    isupport_changed();
 }
 
 /* ------------------------------------------------------------ MOTD lines */
