@@ -595,6 +595,10 @@ int server_init(const char *conf_path, char *err, size_t errlen);
 void server_shutdown(const char *reason);
 void server_free(void);
 
+/* ---------------------------------------------------------------- random.c */
+/* n bytes from the CSPRNG (drawn in blocks): 0, or -1 if it failed. */
+int random_bytes(void *buf, size_t n);
+
 /* ---------------------------------------------------------------- log.c */
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Log lines name users by UID only (never addresses or message text). */

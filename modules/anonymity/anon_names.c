@@ -2,7 +2,8 @@
  * nick patterns.
  *
  * A pseudonym is an adjective, a noun and a number 1..99, each drawn
- * uniformly from OpenSSL's CSPRNG (rejection sampling, no modulo bias).
+ * uniformly from the server's CSPRNG (hv_random_bytes: OpenSSL's, drawn
+ * in blocks; rejection sampling, no modulo bias).
  * Nothing about a pseudonym is remembered: uniqueness is checked against
  * the nicks online right now. */
 #include "anonymity.h"
@@ -11,8 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <openssl/rand.h>
 
 #define NUMBER_MAX 99
 #define ATTEMPTS 1000
@@ -25,7 +24,7 @@ static int rand_below(uint32_t n, uint32_t *out)
     const uint64_t limit = range - range % n;
     for (;;) {
         uint32_t r;
-        if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+        if (hv_random_bytes(&r, sizeof r) != 0)
             return -1;
         if (r < limit) {
             *out = r % n;

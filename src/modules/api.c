@@ -268,6 +268,11 @@ void hv_casefold(char *dst, const char *src, size_t len)
     irc_casefold(dst, src ? src : "", len);
 }
 
+int hv_random_bytes(void *buf, size_t len)
+{
+    return random_bytes(buf, len);
+}
+
 bool hv_valid_nick(const char *nick)
 {
     return nick && irc_valid_nick(nick, srv.conf ? (size_t)srv.conf->nicklen : NICK_MAX);

@@ -12,8 +12,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <openssl/rand.h>
-
 struct client *user_find_nick(const char *nick)
 {
     char key[NICK_MAX + 1];
@@ -48,7 +46,7 @@ static void random_label(char *out, size_t n)
     unsigned char r[32];
     if (n > sizeof r)
         n = sizeof r;
-    if (RAND_bytes(r, (int)n) != 1)
+    if (random_bytes(r, n) != 0)
         abort(); /* no CSPRNG: refusing to hand out predictable cloaks */
     for (size_t i = 0; i < n; i++)
         out[i] = alphabet[r[i] & 31];
