@@ -603,6 +603,8 @@ int random_bytes(void *buf, size_t n);
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Log lines name users by UID only (never addresses or message text). */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Would a line at lvl be written? (Callers that format first ask this.) */
+bool log_enabled(enum log_level lvl);
 void log_configure(const struct config *conf);
 void log_close(void);
 

@@ -605,14 +605,16 @@ void modules_unload_all(void)
 
 void hv_log(hv_module *self, int level, const char *fmt, ...)
 {
+    if (level < LOG_ERROR)
+        level = LOG_ERROR;
+    if (level > LOG_DEBUG)
+        level = LOG_DEBUG;
+    if (!log_enabled((enum log_level)level))
+        return; /* format nothing for a line that is filtered out */
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (level < LOG_ERROR)
-        level = LOG_ERROR;
-    if (level > LOG_DEBUG)
-        level = LOG_DEBUG;
     log_msg((enum log_level)level, "%s: %s", self ? self->name : "module", buf);
 }
