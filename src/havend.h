@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -377,6 +378,17 @@ const char *client_target(const struct client *c);
 void send_isupport(struct client *c);
 /* The config or a module's tokens changed: rebuild the 005 lines. */
 void isupport_changed(void);
+
+/* ---------------------------------------------------------------- strings */
+/* Copy src into dst[size] (size >= 1), cut at size-1 bytes: what
+ * snprintf(dst, size, "%s", src) does, without printf's cost (registration
+ * copies nicks and names several times). */
+static inline void str_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 
 /* ---------------------------------------------------------------- state/casemap.c */
 /* rfc1459 casemapping: A-Z [ ] \ ~ fold to a-z { } | ^ */

@@ -421,11 +421,11 @@ void whowas_add(const struct client *u)
         srv.whowas_next = 0;
 
     struct whowas_entry *w = &srv.whowas[srv.whowas_next];
-    snprintf(w->nick, sizeof w->nick, "%s", u->nick);
-    snprintf(w->user, sizeof w->user, "%s", u->user);
-    snprintf(w->host, sizeof w->host, "%s", u->host);
-    snprintf(w->real, sizeof w->real, "%s", u->realname);
-    snprintf(w->server, sizeof w->server, "%s", u->server_name ? u->server_name : me());
+    str_copy(w->nick, sizeof w->nick, u->nick);
+    str_copy(w->user, sizeof w->user, u->user);
+    str_copy(w->host, sizeof w->host, u->host);
+    str_copy(w->real, sizeof w->real, u->realname);
+    str_copy(w->server, sizeof w->server, u->server_name ? u->server_name : me());
     w->when = time(NULL);
     if (w->when == 0)
         w->when = 1;

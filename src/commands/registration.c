@@ -26,7 +26,7 @@ void cmd_nick(struct client *u, struct message *m)
         return;
     }
     char nick[NICK_MAX + 1];
-    snprintf(nick, sizeof nick, "%s", m->params[0]);
+    str_copy(nick, sizeof nick, m->params[0]);
     /* A registered user's request goes to the modules first: a pseudonym
      * module answers any request (even an invalid nick) with a fresh name. */
     if (c->state != STATE_UNREG && hooks_any(HV_HOOK_NICK_REQUEST)) {
@@ -63,8 +63,8 @@ void cmd_user(struct client *u, struct message *m)
         send_numeric(u, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
         return;
     }
-    snprintf(c->sent_user, sizeof c->sent_user, "%s", m->params[0]);
-    snprintf(c->sent_real, sizeof c->sent_real, "%s", m->params[3]);
+    str_copy(c->sent_user, sizeof c->sent_user, m->params[0]);
+    str_copy(c->sent_real, sizeof c->sent_real, m->params[3]);
     c->got_user = true;
     registration_try_complete(u);
 }

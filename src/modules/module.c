@@ -131,7 +131,8 @@ void hooks_notify(enum hv_hook type, struct client *u, struct client *target, st
     if (!hooks_any(type))
         return;
     char buf[IRC_LINE_MAX];
-    snprintf(buf, sizeof buf, "%s", text ? text : "");
+    if (text)
+        str_copy(buf, sizeof buf, text); /* hooks may rewrite their copy */
     struct hv_event ev = { .type = type, .user = u, .target = target, .channel = ch,
                            .text = text ? buf : NULL, .text_cap = sizeof buf, .old_nick = old_nick };
     hooks_run(&ev);
