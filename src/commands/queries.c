@@ -571,14 +571,13 @@ void cmd_userhost(struct client *src, struct message *m)
 
 /* Send the message of the day (375/372.../376), or 422 when there is none.
  * Also used at the end of registration. */
-/* One 372 line: "- " and the first len bytes of s. */
-static void send_motd_line(struct client *to, const char *s, size_t len)
+/* One 372 line: the first len bytes of s after the ":- " prefix that b
+ * holds in its first pre bytes (built once per MOTD). */
+static void send_motd_line(struct linebuf *b, size_t pre, struct client *to, const char *s, size_t len)
 {
-    struct linebuf b;
-    lb_numeric(&b, to, RPL_MOTD);
-    lb_mem(&b, ":- ", 3);
-    lb_mem(&b, s, len);
-    lb_send(&b, to);
+    lb_cut(b, pre);
+    lb_mem(b, s, len);
+    lb_send(b, to);
 }
 
 /* The MOTD: the file's lines, then the lines modules add, each cut to fit
@@ -587,25 +586,30 @@ void send_motd(struct client *to)
 {
     const struct config *c = srv.conf;
     const char *extra = modules_motd_extra();
+    struct linebuf b;
     if ((!c || !c->motd || c->motd_len == 0) && !extra) {
-        send_numeric(to, ERR_NOMOTD, ":MOTD File is missing");
+        lb_numeric(&b, to, ERR_NOMOTD);
+        lb_str(&b, ":MOTD File is missing");
+        lb_send(&b, to);
         return;
     }
-    struct linebuf b;
     lb_numeric(&b, to, RPL_MOTDSTART);
     lb_str(&b, ":- ");
     lb_str(&b, me());
     lb_str(&b, " Message of the day - ");
     lb_send(&b, to);
     size_t budget = numeric_budget(to, 3);
+    lb_numeric(&b, to, RPL_MOTD);
+    lb_str(&b, ":- ");
+    size_t pre = b.n;
     for (size_t i = 0; c && i < c->motd_len; i++) {
         const char *line = c->motd[i] ? c->motd[i] : "";
-        send_motd_line(to, line, (size_t)fit_utf8(line, budget));
+        send_motd_line(&b, pre, to, line, (size_t)fit_utf8(line, budget));
     }
     /* Lines modules add (e.g. the list of support topics). fit_utf8 stops
      * at the '\n' that ends each one. */
     for (const char *p = extra; p && *p;) {
-        send_motd_line(to, p, (size_t)fit_utf8(p, budget));
+        send_motd_line(&b, pre, to, p, (size_t)fit_utf8(p, budget));
         p += strcspn(p, "\n");
         if (*p)
             p++;

@@ -28,6 +28,13 @@ static inline void lb_init(struct linebuf *b)
     b->s[0] = '\0';
 }
 
+/* Cut the line back to its first n bytes, to reuse a prefix built once. */
+static inline void lb_cut(struct linebuf *b, size_t n)
+{
+    b->n = n;
+    b->s[n] = '\0';
+}
+
 /* Append n bytes of s (whatever fits). */
 static inline void lb_mem(struct linebuf *b, const char *s, size_t n)
 {
