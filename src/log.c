@@ -35,6 +35,7 @@ void log_close(void)
     log_fp = NULL;
 }
 
+/* Is a line at lvl within the configured level? */
 bool log_enabled(enum log_level lvl)
 {
     return (int)lvl <= log_level;

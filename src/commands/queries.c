@@ -569,8 +569,6 @@ void cmd_userhost(struct client *src, struct message *m)
 
 /* ---------------------------------------------------------------- MOTD */
 
-/* Send the message of the day (375/372.../376), or 422 when there is none.
- * Also used at the end of registration. */
 /* One 372 line: the first len bytes of s after the ":- " prefix that b
  * holds in its first pre bytes (built once per MOTD). */
 static void send_motd_line(struct linebuf *b, size_t pre, struct client *to, const char *s, size_t len)
@@ -580,8 +578,10 @@ static void send_motd_line(struct linebuf *b, size_t pre, struct client *to, con
     lb_send(b, to);
 }
 
-/* The MOTD: the file's lines, then the lines modules add, each cut to fit
- * a line. Sent at every registration, so its lines are built with linebuf. */
+/* Send the message of the day (375/372.../376), or 422 when there is none:
+ * the file's lines, then the lines modules add, each cut to fit a line.
+ * Also sent at the end of every registration, so its lines are built with
+ * linebuf. */
 void send_motd(struct client *to)
 {
     const struct config *c = srv.conf;
