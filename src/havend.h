@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -300,6 +301,7 @@ struct server {
 extern struct server srv;
 
 /* ---------------------------------------------------------------- net/conn.c */
+/* Take a freshly accepted, non-blocking socket. */
 void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, SSL *ssl);
 /* Queue one line (without CRLF) to a connection; enforces SendQ. */
 void conn_send_raw(struct conn *c, const char *line, size_t len);
@@ -411,6 +413,19 @@ const char *client_target(const struct client *c);
 
 /* ---------------------------------------------------------------- proto/isupport.c */
 void send_isupport(struct client *c);
+/* The config or a module's tokens changed: rebuild the 005 lines. */
+void isupport_changed(void);
+
+/* ---------------------------------------------------------------- strings */
+/* Copy src into dst[size] (size >= 1), cut at size-1 bytes: what
+ * snprintf(dst, size, "%s", src) does, without printf's cost (registration
+ * copies nicks and names several times). */
+static inline void str_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 
 /* ---------------------------------------------------------------- state/casemap.c */
 /* rfc1459 casemapping: A-Z [ ] \ ~ fold to a-z { } | ^ */
@@ -639,10 +654,16 @@ int server_init(const char *conf_path, char *err, size_t errlen);
 void server_shutdown(const char *reason);
 void server_free(void);
 
+/* ---------------------------------------------------------------- random.c */
+/* n bytes from the CSPRNG (drawn in blocks): 0, or -1 if it failed. */
+int random_bytes(void *buf, size_t n);
+
 /* ---------------------------------------------------------------- log.c */
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 /* Log lines name users by UID only (never addresses or message text). */
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Would a line at lvl be written? (Callers that format first ask this.) */
+bool log_enabled(enum log_level lvl);
 void log_configure(const struct config *conf);
 void log_close(void);
 

@@ -35,22 +35,52 @@ void log_close(void)
     log_fp = NULL;
 }
 
+/* Is a line at lvl within the configured level? */
+bool log_enabled(enum log_level lvl)
+{
+    return (int)lvl <= log_level;
+}
+
+/* "YYYY-MM-DDThh:mm:ssZ" for now, formatted once a second: at level info
+ * every registration and disconnect logs a line. */
+static const char *log_stamp(void)
+{
+    static char ts[32];
+    static time_t ts_for = -1;
+    time_t now = time(NULL);
+    if (now != ts_for) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        ts_for = now;
+    }
+    return ts;
+}
+
+/* "<time> <level>: <text>" (text cut at 2047 bytes), in one write. The
+ * level is checked first, so a filtered-out call formats nothing. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-    if ((int)lvl > log_level)
+    if (!log_enabled(lvl))
         return;
     FILE *out = log_fp ? log_fp : stderr;
-    char ts[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char text[2048];
+    char line[32 + 8 + 2048 + 1];
+    const char *ts = log_stamp();
+    size_t n = strlen(ts), ln = strlen(level_name[lvl]);
+    memcpy(line, ts, n);
+    line[n++] = ' ';
+    memcpy(line + n, level_name[lvl], ln);
+    n += ln;
+    line[n++] = ':';
+    line[n++] = ' ';
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    int w = vsnprintf(line + n, 2048, fmt, ap);
     va_end(ap);
+    if (w > 0)
+        n += (size_t)w < 2048 ? (size_t)w : 2047;
+    line[n++] = '\n';
     /* One write per line, so lines from a crash or a rotation stay whole. */
-    fprintf(out, "%s %s: %s\n", ts, level_name[lvl], text);
+    fwrite(line, 1, n, out);
     fflush(out);
 }

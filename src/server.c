@@ -92,6 +92,7 @@ int server_rehash(char *err, size_t errlen)
     }
     struct config *old = srv.conf;
     srv.conf = fresh;
+    isupport_changed();
     /* Classes live in the config: re-point every connection before the old
      * config is freed. */
     for (struct conn *c = srv.conns; c; c = c->next)

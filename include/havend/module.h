@@ -295,5 +295,8 @@ void hv_casefold(char *dst, const char *src, size_t len);
  * force) or this channel name (CHANNELLEN in force)? */
 bool hv_valid_nick(const char *nick);
 bool hv_valid_channel(const char *name);
+/* len bytes from the server's CSPRNG (OpenSSL's, drawn in blocks, so small
+ * draws are cheap): 0, or -1 if it failed. */
+int hv_random_bytes(void *buf, size_t len);
 
 #endif

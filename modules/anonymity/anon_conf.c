@@ -319,7 +319,7 @@ struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t er
             ok = false;
         }
     }
-    if (!ok) {
+    if (!ok || !anon_reserved_prepare(c)) {
         anon_conf_free(c);
         return NULL;
     }
@@ -333,6 +333,7 @@ void anon_conf_free(struct anon_conf *c)
         return;
     free_strings(c->adjectives, c->nadjectives);
     free_strings(c->nouns, c->nnouns);
+    anon_reserved_free(c);
     free_strings(c->reserved, c->nreserved);
     free(c);
 }

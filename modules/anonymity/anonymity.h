@@ -14,6 +14,16 @@ enum anon_policy {
     ANON_CHOSEN,                        /* people pick, reserved names refused */
 };
 
+/* A reserved pattern prepared for matching (anon_names.c). The usual
+ * shape, a literal with '*' at neither, one or both ends ("guide", "*serv",
+ * "admin*", "*mod*"), becomes a search for the lower-cased literal; any
+ * other pattern (with ?, [sets] or an inner '*') is left to fnmatch. */
+struct anon_pattern {
+    char *lit;                          /* lower-cased literal; NULL: use fnmatch */
+    size_t len;
+    bool lead, trail;                   /* '*' before / after the literal */
+};
+
 /* The settings in force (anonymity = { ... }), validated as a whole. */
 struct anon_conf {
     enum anon_policy policy;
@@ -22,6 +32,7 @@ struct anon_conf {
     char **nouns;                       /* e.g. "Heron" */
     size_t nnouns;
     char **reserved;                    /* glob patterns, matched case-insensitively */
+    struct anon_pattern *reserved_pat;  /* the same, prepared (anon_reserved_prepare) */
     size_t nreserved;
     bool block_ctcp;
     bool caller_id;                     /* new users start +g */
@@ -38,6 +49,9 @@ struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t er
 void anon_conf_free(struct anon_conf *c);
 
 /* anon_names.c */
+/* Fill c->reserved_pat from c->reserved; false when out of memory. */
+bool anon_reserved_prepare(struct anon_conf *c);
+void anon_reserved_free(struct anon_conf *c);
 bool anon_nick_reserved(const struct anon_conf *c, const char *nick);
 /* A fresh pseudonym, free on the network and not reserved; -1 if none
  * was found (or the CSPRNG failed). */

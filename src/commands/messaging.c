@@ -5,6 +5,7 @@
  * each message before delivery and may rewrite or block it. */
 #include "havend.h"
 #include "modules/module.h"
+#include "proto/linebuf.h"
 #include "proto/numeric.h"
 #include "proto/utf8.h"
 
@@ -193,19 +194,26 @@ void cmd_tagmsg(struct client *u, struct message *m)
     message_common(u, m, "TAGMSG", true, true);
 }
 
+/* A PRIVMSG/NOTICE as `from` to a channel or nick, unchecked. Services
+ * greet every newcomer through here, so the line is copied together
+ * (linebuf) rather than printf-formatted. */
 void message_send_as(struct client *from, const char *cmd, const char *target, const char *text)
 {
-    char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
-    client_mask(from, mask, sizeof mask);
-    if (target[0] == '#') {
-        struct channel *ch = channel_find(target);
-        if (ch)
-            send_to_channel(ch, from, ":%s %s %s :%s", mask, cmd, ch->name, text);
+    struct channel *ch = target[0] == '#' ? channel_find(target) : NULL;
+    struct client *to = target[0] == '#' ? NULL : user_find_nick(target);
+    if (!ch && !to)
         return;
-    }
-    struct client *to = user_find_nick(target);
-    if (to)
-        send_line(to, ":%s %s %s :%s", mask, cmd, to->nick, text);
+    struct linebuf b;
+    lb_from(&b, from);
+    lb_str(&b, cmd);
+    lb_str(&b, " ");
+    lb_str(&b, ch ? ch->name : to->nick);
+    lb_str(&b, " :");
+    lb_str(&b, text);
+    if (ch)
+        send_to_channel(ch, from, "%s", b.s);
+    else
+        lb_send(&b, to);
 }
 
 /* AWAY [:message]: set or clear; members with away-notify are told. */

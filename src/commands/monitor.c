@@ -289,32 +289,43 @@ void cmd_monitor(struct client *u, struct message *m)
 
 /* ------------------------------------------------------------ notifications */
 
-/* Send numeric about `what` to every local watcher of nick but `self`. */
-static void notify(const char *nick, int numeric, const char *what, const struct client *self)
+/* Everyone watching nick, or NULL when nobody does. */
+static struct watchers *watchers_of(const char *nick)
 {
     if (!index_ready)
-        return;
+        return NULL;
     char key[NICK_MAX + 1];
     irc_casefold(key, nick, sizeof key);
-    struct watchers *w = hashmap_get(&index_, key);
-    for (size_t i = 0; w && i < w->n; i++) {
+    return hashmap_get(&index_, key);
+}
+
+/* Send numeric about `what` to every local watcher in w but `self`. */
+static void notify(const struct watchers *w, int numeric, const char *what, const struct client *self)
+{
+    for (size_t i = 0; i < w->n; i++) {
         struct client *to = w->v[i];
         if (to != self && to->conn && !to->conn->dead)
             send_numeric(to, numeric, ":%s", what);
     }
 }
 
-/* u is online under u->nick: 730 to its watchers. */
+/* u is online under u->nick: 730 to its watchers. Every registration
+ * comes here, so the mask is only formatted when someone watches. */
 void monitor_signon(struct client *u)
 {
+    struct watchers *w = watchers_of(u->nick);
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
-    notify(u->nick, RPL_MONONLINE, client_mask(u, mask, sizeof mask), u);
+    if (w)
+        notify(w, RPL_MONONLINE, client_mask(u, mask, sizeof mask), u);
 }
 
 /* Nobody is online as nick any more: 731 to its watchers. */
 void monitor_signoff(const char *nick)
 {
+    struct watchers *w = watchers_of(nick);
     char copy[NICK_MAX + 1];
-    snprintf(copy, sizeof copy, "%s", nick);
-    notify(copy, RPL_MONOFFLINE, copy, NULL);
+    if (!w)
+        return;
+    str_copy(copy, sizeof copy, nick);
+    notify(w, RPL_MONOFFLINE, copy, NULL);
 }

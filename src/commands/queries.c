@@ -13,6 +13,7 @@
 
 #include "havend.h"
 #include "modules/module.h"
+#include "proto/linebuf.h"
 #include "proto/numeric.h"
 
 /* Bytes a line may carry before its CRLF. */
@@ -420,11 +421,11 @@ void whowas_add(const struct client *u)
         srv.whowas_next = 0;
 
     struct whowas_entry *w = &srv.whowas[srv.whowas_next];
-    snprintf(w->nick, sizeof w->nick, "%s", u->nick);
-    snprintf(w->user, sizeof w->user, "%s", u->user);
-    snprintf(w->host, sizeof w->host, "%s", u->host);
-    snprintf(w->real, sizeof w->real, "%s", u->realname);
-    snprintf(w->server, sizeof w->server, "%s", u->server_name ? u->server_name : me());
+    str_copy(w->nick, sizeof w->nick, u->nick);
+    str_copy(w->user, sizeof w->user, u->user);
+    str_copy(w->host, sizeof w->host, u->host);
+    str_copy(w->real, sizeof w->real, u->realname);
+    str_copy(w->server, sizeof w->server, u->server_name ? u->server_name : me());
     w->when = time(NULL);
     if (w->when == 0)
         w->when = 1;
@@ -568,33 +569,54 @@ void cmd_userhost(struct client *src, struct message *m)
 
 /* ---------------------------------------------------------------- MOTD */
 
-/* Send the message of the day (375/372.../376), or 422 when there is none.
- * Also used at the end of registration. */
+/* One 372 line: the first len bytes of s after the ":- " prefix that b
+ * holds in its first pre bytes (built once per MOTD). */
+static void send_motd_line(struct linebuf *b, size_t pre, struct client *to, const char *s, size_t len)
+{
+    lb_cut(b, pre);
+    lb_mem(b, s, len);
+    lb_send(b, to);
+}
+
+/* Send the message of the day (375/372.../376), or 422 when there is none:
+ * the file's lines, then the lines modules add, each cut to fit a line.
+ * Also sent at the end of every registration, so its lines are built with
+ * linebuf. */
 void send_motd(struct client *to)
 {
     const struct config *c = srv.conf;
     const char *extra = modules_motd_extra();
+    struct linebuf b;
     if ((!c || !c->motd || c->motd_len == 0) && !extra) {
-        send_numeric(to, ERR_NOMOTD, ":MOTD File is missing");
+        lb_numeric(&b, to, ERR_NOMOTD);
+        lb_str(&b, ":MOTD File is missing");
+        lb_send(&b, to);
         return;
     }
-    send_numeric(to, RPL_MOTDSTART, ":- %s Message of the day - ", me());
+    lb_numeric(&b, to, RPL_MOTDSTART);
+    lb_str(&b, ":- ");
+    lb_str(&b, me());
+    lb_str(&b, " Message of the day - ");
+    lb_send(&b, to);
     size_t budget = numeric_budget(to, 3);
+    lb_numeric(&b, to, RPL_MOTD);
+    lb_str(&b, ":- ");
+    size_t pre = b.n;
     for (size_t i = 0; c && i < c->motd_len; i++) {
         const char *line = c->motd[i] ? c->motd[i] : "";
-        send_numeric(to, RPL_MOTD, ":- %.*s", fit_utf8(line, budget), line);
+        send_motd_line(&b, pre, to, line, (size_t)fit_utf8(line, budget));
     }
-    /* Lines modules add (e.g. the list of support topics). */
+    /* Lines modules add (e.g. the list of support topics). fit_utf8 stops
+     * at the '\n' that ends each one. */
     for (const char *p = extra; p && *p;) {
-        size_t n = strcspn(p, "\n");
-        char line[IRC_LINE_MAX];
-        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
-        send_numeric(to, RPL_MOTD, ":- %.*s", fit_utf8(line, budget), line);
-        p += n;
+        send_motd_line(&b, pre, to, p, (size_t)fit_utf8(p, budget));
+        p += strcspn(p, "\n");
         if (*p)
             p++;
     }
-    send_numeric(to, RPL_ENDOFMOTD, ":End of /MOTD command.");
+    lb_numeric(&b, to, RPL_ENDOFMOTD);
+    lb_str(&b, ":End of /MOTD command.");
+    lb_send(&b, to);
 }
 
 /* MOTD [target] */
@@ -610,9 +632,37 @@ void cmd_motd(struct client *src, struct message *m)
 /* Highest global user count seen, for 266 (there is no stored global max). */
 static size_t max_global;
 
-/* Send the LUSERS block (251..255, 265, 266). The counts are kept up to
- * date as users register, change +i and leave, so this is constant time
- * (it runs for every registration). */
+/* "<n> :<what>" (252, 253, 254). */
+static void lusers_count(struct client *to, int numeric, size_t n, const char *what)
+{
+    struct linebuf b;
+    lb_numeric(&b, to, numeric);
+    lb_uint(&b, n);
+    lb_str(&b, what);
+    lb_send(&b, to);
+}
+
+/* "<n> <max> :Current <scope> users <n>, max <max>" (265, 266). */
+static void lusers_current(struct client *to, int numeric, const char *scope, size_t n, size_t max)
+{
+    struct linebuf b;
+    lb_numeric(&b, to, numeric);
+    lb_uint(&b, n);
+    lb_str(&b, " ");
+    lb_uint(&b, max);
+    lb_str(&b, " :Current ");
+    lb_str(&b, scope);
+    lb_str(&b, " users ");
+    lb_uint(&b, n);
+    lb_str(&b, ", max ");
+    lb_uint(&b, max);
+    lb_send(&b, to);
+}
+
+/* Send the LUSERS block (251..255, 265, 266). It runs for every
+ * registration: the counts are kept up to date as users register, change
+ * +i and leave, so this is constant time, and the lines are built with
+ * linebuf rather than printf. */
 void send_lusers(struct client *to)
 {
     size_t total = srv.nusers + srv.nservices, invisible = srv.ninvisible, opers = srv.nopers;
@@ -621,19 +671,27 @@ void send_lusers(struct client *to)
     if (total > max_global)
         max_global = total;
 
-    send_numeric(to, RPL_LUSERCLIENT, ":There are %zu users and %zu invisible on 1 servers",
-                 total - invisible, invisible);
+    struct linebuf b;
+    lb_numeric(&b, to, RPL_LUSERCLIENT);
+    lb_str(&b, ":There are ");
+    lb_uint(&b, total - invisible);
+    lb_str(&b, " users and ");
+    lb_uint(&b, invisible);
+    lb_str(&b, " invisible on 1 servers");
+    lb_send(&b, to);
     if (opers)
-        send_numeric(to, RPL_LUSEROP, "%zu :operator(s) online", opers);
+        lusers_count(to, RPL_LUSEROP, opers, " :operator(s) online");
     if (srv.nunreg)
-        send_numeric(to, RPL_LUSERUNKNOWN, "%zu :unknown connection(s)", srv.nunreg);
+        lusers_count(to, RPL_LUSERUNKNOWN, srv.nunreg, " :unknown connection(s)");
     if (srv.chans.count)
-        send_numeric(to, RPL_LUSERCHANNELS, "%zu :channels formed", srv.chans.count);
-    send_numeric(to, RPL_LUSERME, ":I have %zu clients and 0 servers", local);
-    send_numeric(to, RPL_LOCALUSERS, "%zu %zu :Current local users %zu, max %zu", local, max_local,
-                 local, max_local);
-    send_numeric(to, RPL_GLOBALUSERS, "%zu %zu :Current global users %zu, max %zu", total, max_global,
-                 total, max_global);
+        lusers_count(to, RPL_LUSERCHANNELS, srv.chans.count, " :channels formed");
+    lb_numeric(&b, to, RPL_LUSERME);
+    lb_str(&b, ":I have ");
+    lb_uint(&b, local);
+    lb_str(&b, " clients and 0 servers");
+    lb_send(&b, to);
+    lusers_current(to, RPL_LOCALUSERS, "local", local, max_local);
+    lusers_current(to, RPL_GLOBALUSERS, "global", total, max_global);
 }
 
 /* LUSERS [mask [target]]: with one server, a mask or target that does not

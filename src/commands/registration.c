@@ -2,6 +2,7 @@
  * commands every state accepts (PING, PONG, QUIT). */
 #include "havend.h"
 #include "modules/module.h"
+#include "proto/linebuf.h"
 #include "proto/numeric.h"
 #include "proto/utf8.h"
 
@@ -25,7 +26,7 @@ void cmd_nick(struct client *u, struct message *m)
         return;
     }
     char nick[NICK_MAX + 1];
-    snprintf(nick, sizeof nick, "%s", m->params[0]);
+    str_copy(nick, sizeof nick, m->params[0]);
     /* A registered user's request goes to the modules first: a pseudonym
      * module answers any request (even an invalid nick) with a fresh name. */
     if (c->state != STATE_UNREG && hooks_any(HV_HOOK_NICK_REQUEST)) {
@@ -62,12 +63,12 @@ void cmd_user(struct client *u, struct message *m)
         send_numeric(u, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
         return;
     }
+    /* Kept only where the network shows them (privacy.show_sent_*);
+     * otherwise what USER said is never stored at all. */
     free(c->sent_user);
     free(c->sent_real);
-    c->sent_user = strndup(m->params[0], USER_MAX);
-    c->sent_real = strndup(m->params[3], REAL_MAX);
-    if (!c->sent_user || !c->sent_real)
-        abort();
+    c->sent_user = srv.conf->show_sent_username ? strndup(m->params[0], USER_MAX) : NULL;
+    c->sent_real = srv.conf->show_sent_realname ? strndup(m->params[3], REAL_MAX) : NULL;
     c->got_user = true;
     registration_try_complete(u);
 }
@@ -99,21 +100,47 @@ void cmd_quit(struct client *u, struct message *m)
     conn_close(u->conn, reason);
 }
 
-/* The welcome burst: 001-005, LUSERS, MOTD, and the initial user modes. */
+/* The welcome burst: 001-005, LUSERS, MOTD, and the initial user modes.
+ * Every registration sends it, so its lines are assembled from pieces
+ * (proto/linebuf.h) rather than formatted with printf. */
 static void send_welcome(struct client *u)
 {
-    send_numeric(u, RPL_WELCOME, ":Welcome to the %s IRC Network, %s", srv.conf->network, u->nick);
-    send_numeric(u, RPL_YOURHOST, ":Your host is %s, running version havend-%s", srv.name, HAVEND_VERSION);
-    send_numeric(u, RPL_CREATED, ":This server was created %s", srv.created);
+    struct linebuf b;
+    lb_numeric(&b, u, RPL_WELCOME);
+    lb_str(&b, ":Welcome to the ");
+    lb_str(&b, srv.conf->network);
+    lb_str(&b, " IRC Network, ");
+    lb_str(&b, u->nick);
+    lb_send(&b, u);
+    lb_numeric(&b, u, RPL_YOURHOST);
+    lb_str(&b, ":Your host is ");
+    lb_str(&b, srv.name);
+    lb_str(&b, ", running version havend-" HAVEND_VERSION);
+    lb_send(&b, u);
+    lb_numeric(&b, u, RPL_CREATED);
+    lb_str(&b, ":This server was created ");
+    lb_str(&b, srv.created);
+    lb_send(&b, u);
     char letters[32];
-    send_numeric(u, RPL_MYINFO, "%s havend-%s %s ObeIiklmnopstv beIklov", srv.name, HAVEND_VERSION,
-                 umode_letters(letters, sizeof letters));
+    lb_numeric(&b, u, RPL_MYINFO);
+    lb_str(&b, srv.name);
+    lb_str(&b, " havend-" HAVEND_VERSION " ");
+    lb_str(&b, umode_letters(letters, sizeof letters));
+    lb_str(&b, " ObeIiklmnopstv beIklov");
+    lb_send(&b, u);
     send_isupport(u);
     send_lusers(u);
     send_motd(u);
     if (u->umodes) {
         char modes[64];
-        send_line(u, ":%s MODE %s :%s", u->nick, u->nick, umode_string(u->umodes, modes, sizeof modes));
+        lb_init(&b);
+        lb_str(&b, ":");
+        lb_str(&b, u->nick);
+        lb_str(&b, " MODE ");
+        lb_str(&b, u->nick);
+        lb_str(&b, " :");
+        lb_str(&b, umode_string(u->umodes, modes, sizeof modes));
+        lb_send(&b, u);
     }
 }
 

@@ -1,6 +1,7 @@
 /* api.c — the accessors and actions of include/havend/module.h, as thin
  * wrappers over the core, so modules never depend on core struct layouts. */
 #include "modules/module.h"
+#include "proto/linebuf.h"
 #include "proto/numeric.h"
 
 #include <stdio.h>
@@ -128,6 +129,8 @@ void hv_send_numeric(hv_user *to, int numeric, const char *fmt, ...)
     send_numeric(to, numeric, "%s", text);
 }
 
+/* ":<server> NOTICE <nick> :<text>". Modules welcome each newcomer with
+ * one, so the line is copied together (linebuf) around the text. */
 void hv_send_server_notice(hv_user *to, const char *fmt, ...)
 {
     char text[IRC_LINE_MAX];
@@ -135,7 +138,15 @@ void hv_send_server_notice(hv_user *to, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    send_line(to, ":%s NOTICE %s :%s", srv.name, client_target(to), text);
+    struct linebuf b;
+    lb_init(&b);
+    lb_str(&b, ":");
+    lb_str(&b, srv.name);
+    lb_str(&b, " NOTICE ");
+    lb_str(&b, client_target(to));
+    lb_str(&b, " :");
+    lb_str(&b, text);
+    lb_send(&b, to);
 }
 
 const char *hv_server_name(void) { return srv.name; }
@@ -266,6 +277,11 @@ void hv_conf_error(char *err, size_t errlen, const config_setting_t *s, const ch
 void hv_casefold(char *dst, const char *src, size_t len)
 {
     irc_casefold(dst, src ? src : "", len);
+}
+
+int hv_random_bytes(void *buf, size_t len)
+{
+    return random_bytes(buf, len);
 }
 
 bool hv_valid_nick(const char *nick)

@@ -131,7 +131,8 @@ void hooks_notify(enum hv_hook type, struct client *u, struct client *target, st
     if (!hooks_any(type))
         return;
     char buf[IRC_LINE_MAX];
-    snprintf(buf, sizeof buf, "%s", text ? text : "");
+    if (text)
+        str_copy(buf, sizeof buf, text); /* hooks may rewrite their copy */
     struct hv_event ev = { .type = type, .user = u, .target = target, .channel = ch,
                            .text = text ? buf : NULL, .text_cap = sizeof buf, .old_nick = old_nick };
     hooks_run(&ev);
@@ -312,6 +313,7 @@ int hv_isupport_add(hv_module *self, const char *token)
         return -1;
     snprintf(isupport_extra[nisupport_extra].token, sizeof isupport_extra[0].token, "%s", token);
     isupport_extra[nisupport_extra++].owner = self;
+    isupport_changed();
     return 0;
 }
 
@@ -327,6 +329,7 @@ static void isupport_remove_owner(hv_module *m)
         if (isupport_extra[i].owner != m)
             isupport_extra[o++] = isupport_extra[i];
     nisupport_extra = o;
+    isupport_changed();
 }
 
 /* ------------------------------------------------------------ MOTD lines */
@@ -603,14 +606,16 @@ void modules_unload_all(void)
 
 void hv_log(hv_module *self, int level, const char *fmt, ...)
 {
+    if (level < LOG_ERROR)
+        level = LOG_ERROR;
+    if (level > LOG_DEBUG)
+        level = LOG_DEBUG;
+    if (!log_enabled((enum log_level)level))
+        return; /* format nothing for a line that is filtered out */
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (level < LOG_ERROR)
-        level = LOG_ERROR;
-    if (level > LOG_DEBUG)
-        level = LOG_DEBUG;
     log_msg((enum log_level)level, "%s: %s", self ? self->name : "module", buf);
 }

@@ -16,13 +16,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 static unsigned char secret[64];
 static size_t secret_len;
+/* HMAC-SHA256 keyed with the secret once (bantoken_init): every connection
+ * computes a token, and keying a fresh HMAC (fetching the digest, hashing
+ * the key pads) cost more than the hash itself. */
+static EVP_MAC_CTX *keyed;
 
 struct token_state {
     int active;               /* open connections with this token */
@@ -78,6 +83,25 @@ static int secret_from_state(const char *state_dir, char *err, size_t errlen)
     return 0;
 }
 
+/* Key a new HMAC-SHA256 context with the secret; it replaces the old one
+ * only when keying worked. 0, or -1 with err. */
+static int mac_rekey(char *err, size_t errlen)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+                            OSSL_PARAM_construct_end() };
+    if (!ctx || !EVP_MAC_init(ctx, secret, secret_len, params)) {
+        EVP_MAC_CTX_free(ctx);
+        snprintf(err, errlen, "cannot set up HMAC-SHA256 for ban tokens");
+        return -1;
+    }
+    EVP_MAC_CTX_free(keyed);
+    keyed = ctx;
+    return 0;
+}
+
 int bantoken_init(const struct config *conf, char *err, size_t errlen)
 {
     if (!tokens_ready) {
@@ -87,13 +111,16 @@ int bantoken_init(const struct config *conf, char *err, size_t errlen)
     if (conf->ban_token_secret) {
         secret_len = strlen(conf->ban_token_secret) < sizeof secret ? strlen(conf->ban_token_secret) : sizeof secret;
         memcpy(secret, conf->ban_token_secret, secret_len);
-        return 0;
+        return mac_rekey(err, errlen);
     }
-    return secret_from_state(conf->state_dir, err, errlen);
+    if (secret_from_state(conf->state_dir, err, errlen) != 0)
+        return -1;
+    return mac_rekey(err, errlen);
 }
 
 void bantoken_compute(const struct sockaddr_storage *ss, char out[BAN_TOKEN_LEN + 1])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char msg[17];
     size_t n = 0;
     if (ss->ss_family == AF_INET6) {
@@ -114,10 +141,15 @@ void bantoken_compute(const struct sockaddr_storage *ss, char out[BAN_TOKEN_LEN 
         n += 4;
     }
     unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    HMAC(EVP_sha256(), secret, (int)secret_len, msg, n, mac, &maclen);
-    for (int i = 0; i < BAN_TOKEN_LEN / 2; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    size_t maclen = 0;
+    /* A NULL key restarts the keyed context with the same key. */
+    if (!keyed || !EVP_MAC_init(keyed, NULL, 0, NULL) || !EVP_MAC_update(keyed, msg, n) ||
+        !EVP_MAC_final(keyed, mac, &maclen, sizeof mac) || maclen < BAN_TOKEN_LEN / 2)
+        abort(); /* no token would let a banned address straight back in */
+    for (int i = 0; i < BAN_TOKEN_LEN / 2; i++) {
+        out[2 * i] = hex[mac[i] >> 4];
+        out[2 * i + 1] = hex[mac[i] & 15];
+    }
     out[BAN_TOKEN_LEN] = '\0';
 }
 
@@ -183,5 +215,7 @@ void bantoken_shutdown(void)
         free(t);
     hashmap_free(&tokens);
     tokens_ready = false;
+    EVP_MAC_CTX_free(keyed);
+    keyed = NULL;
     OPENSSL_cleanse(secret, sizeof secret);
 }

@@ -687,7 +687,8 @@ static void tls_event_cb(struct bufferevent *bev, short what, void *arg)
 
 bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
 {
-    evutil_make_socket_nonblocking(fd);
+    /* fd is non-blocking already: libevent's listener accepts with
+     * accept4(SOCK_NONBLOCK), which saves two fcntl calls per client. */
     /* Output is already gathered into one write per loop turn; Nagle would
      * hold the next turn's lines until the client ACKs the last ones (its
      * delayed ACK: tens of milliseconds of latency for a busy room). Fails

@@ -122,12 +122,9 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
         return o->body;
     }
     if (!o->var[v]) {
-        char *b = malloc(TAG_VARIANT_MAX + 3);
-        if (!b)
-            abort();
-        size_t n = 0;
-        b[n++] = '@';
-        /* Each piece is appended with ';' between; total bounded by the buffer. */
+        /* Each piece is appended with ';' between; total bounded by
+         * TAG_VARIANT_MAX. The buffer is sized to the line (a malloc of the
+         * whole bound per line was most of a numeric's cost). */
         const char *parts[5] = { (v & 1u) ? outline_time(o) : NULL, NULL, NULL, NULL, NULL };
         char idtag[96], acctag[160];
         if (v & 4u) {
@@ -152,16 +149,29 @@ static const char *outline_variant(struct outline *o, unsigned caps, size_t *len
             parts[2] = t->server_tags;
             parts[3] = t->client_tags;
         }
+        size_t plen[5] = { 0 }, need = 1;   /* the same arithmetic as the copy below */
         for (int i = 0; i < 5; i++) {
             if (!parts[i] || !*parts[i])
                 continue;
-            size_t pl = strlen(parts[i]);
-            if (n + pl + 2 + o->blen > TAG_VARIANT_MAX)
+            plen[i] = strlen(parts[i]);
+            if (need + plen[i] + 2 + o->blen > TAG_VARIANT_MAX) {
+                parts[i] = NULL;        /* does not fit: left out */
+                continue;
+            }
+            need += (need > 1 ? 1 : 0) + plen[i];
+        }
+        char *b = malloc(need + 1 + o->blen + 3);
+        if (!b)
+            abort();
+        size_t n = 0;
+        b[n++] = '@';
+        for (int i = 0; i < 5; i++) {
+            if (!parts[i] || !*parts[i])
                 continue;
             if (n > 1)
                 b[n++] = ';';
-            memcpy(b + n, parts[i], pl);
-            n += pl;
+            memcpy(b + n, parts[i], plen[i]);
+            n += plen[i];
         }
         b[n++] = ' ';
         memcpy(b + n, o->body, o->blen);

@@ -12,8 +12,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <openssl/rand.h>
-
 struct client *user_find_nick(const char *nick)
 {
     char key[NICK_MAX + 1];
@@ -48,7 +46,7 @@ static void random_label(char *out, size_t n)
     unsigned char r[32];
     if (n > sizeof r)
         n = sizeof r;
-    if (RAND_bytes(r, (int)n) != 1)
+    if (random_bytes(r, n) != 0)
         abort(); /* no CSPRNG: refusing to hand out predictable cloaks */
     for (size_t i = 0; i < n; i++)
         out[i] = alphabet[r[i] & 31];
@@ -68,6 +66,17 @@ static void user_host_from_address(struct client *u, const struct sockaddr_stora
     snprintf(u->host, sizeof u->host, "%s%s", ip[0] == ':' ? "0" : "", ip);
 }
 
+/* A fresh public host, "<random label>.<cloak_suffix>". */
+static void user_cloak_host(struct client *u)
+{
+    char label[16];
+    random_label(label, 10);
+    size_t n = strlen(label);
+    memcpy(u->host, label, n);
+    u->host[n] = '.';
+    str_copy(u->host + n + 1, sizeof u->host - n - 1, srv.conf->cloak_suffix);
+}
+
 struct client *client_new_local(struct conn *c, const struct sockaddr_storage *addr)
 {
     struct client *u = calloc(1, sizeof *u);
@@ -82,13 +91,10 @@ struct client *client_new_local(struct conn *c, const struct sockaddr_storage *a
     while (hashmap_get(&srv.uids, u->uid));
     hashmap_put(&srv.uids, u->uid, u);
 
-    if (srv.conf->cloak_hosts) {
-        char label[16];
-        random_label(label, 10);
-        snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
-    } else {
+    if (srv.conf->cloak_hosts)
+        user_cloak_host(u);
+    else
         user_host_from_address(u, addr);
-    }
     return u;
 }
 
@@ -103,24 +109,21 @@ void user_new_identity(struct client *u)
         uid_next(u->uid);
     while (hashmap_get(&srv.uids, u->uid));
     hashmap_put(&srv.uids, u->uid, u);
-    if (srv.conf->cloak_hosts) {
-        char label[16];
-        random_label(label, 10);
-        snprintf(u->host, sizeof u->host, "%s.%s", label, srv.conf->cloak_suffix);
-    }
+    if (srv.conf->cloak_hosts)
+        user_cloak_host(u);
     u->signon = time(NULL);
 }
 
 void user_set_nick(struct client *u, const char *newnick)
 {
     char key[NICK_MAX + 1], nick[NICK_MAX + 1];
-    snprintf(nick, sizeof nick, "%s", newnick); /* newnick may be u->nick */
+    str_copy(nick, sizeof nick, newnick); /* newnick may be u->nick */
     if (u->nick[0] && u->registered) {
         irc_casefold(key, u->nick, sizeof key);
         if (hashmap_get(&srv.nicks, key) == u)
             hashmap_remove(&srv.nicks, key);
     }
-    snprintf(u->nick, sizeof u->nick, "%s", nick);
+    str_copy(u->nick, sizeof u->nick, nick);
     u->nick_ts = time(NULL);
     if (u->registered) {
         irc_casefold(key, u->nick, sizeof key);
@@ -148,17 +151,20 @@ void user_set_public_identity(struct client *u, const char *sent_user, const cha
  * everyone, or, with own, a copy of its own (*owned says which to free). */
 static void set_public_str(const char **field, bool *owned, const char *s, size_t max, bool own)
 {
-    char *copy = strndup(s, max);
-    if (!copy)
-        abort();
+    const char *next;
+    if (!own && strnlen(s, max + 1) <= max) {
+        next = str_intern(s);        /* the common case: no copy at all */
+    } else {
+        char *copy = strndup(s, max);
+        if (!copy)
+            abort();
+        next = own ? copy : str_intern(copy);
+        if (!own)
+            free(copy);
+    }
     if (*owned)
         free((char *)*field);
-    if (own) {
-        *field = copy;
-    } else {
-        *field = str_intern(copy);
-        free(copy);
-    }
+    *field = next;
     *owned = own;
 }
 
@@ -175,21 +181,21 @@ void user_set_username(struct client *u, const char *user, bool own)
 int user_change_nick(struct client *u, const char *newnick)
 {
     char nick[NICK_MAX + 1];
-    snprintf(nick, sizeof nick, "%s", newnick);
+    str_copy(nick, sizeof nick, newnick);
     if (strlen(newnick) > (size_t)srv.conf->nicklen || !irc_valid_nick(nick, (size_t)srv.conf->nicklen))
         return -1;
     struct client *other = user_find_nick(nick);
     if (other && other != u)
         return -1;
     if (!u->registered) {
-        snprintf(u->nick, sizeof u->nick, "%s", nick);
+        str_copy(u->nick, sizeof u->nick, nick);
         return 0;
     }
     if (strcmp(u->nick, nick) == 0)
         return 0;
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3], old[NICK_MAX + 1];
     client_mask(u, mask, sizeof mask);
-    snprintf(old, sizeof old, "%s", u->nick);
+    str_copy(old, sizeof old, u->nick);
     send_to_common_channels(u, true, ":%s NICK :%s", mask, nick);
     whowas_add(u);
     user_set_nick(u, nick);
@@ -206,13 +212,17 @@ bool user_is_oper(const struct client *u)
     return (u->umodes & UMODE_OPER) != 0;
 }
 
+/* Remove u from every channel and table, QUIT to those sharing a channel
+ * (nothing to format for someone in no channel). */
 void user_quit(struct client *u, const char *reason)
 {
     char mask[NICK_MAX + USER_MAX + HOST_MAX + 3];
     if (u->registered)
         hooks_notify(HV_HOOK_QUIT, u, NULL, NULL, reason, NULL);
-    client_mask(u, mask, sizeof mask);
-    send_to_common_channels(u, false, ":%s QUIT :%s", mask, reason);
+    if (u->nchans) {
+        client_mask(u, mask, sizeof mask);
+        send_to_common_channels(u, false, ":%s QUIT :%s", mask, reason);
+    }
     while (u->nchans) {
         struct channel *ch = u->chans[u->nchans - 1]->chan;
         channel_remove_member(ch, u);

@@ -12,15 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 /* A nick for the new identity: what a NICK_REQUEST hook (the pseudonym
  * module) picks, else "Guest" and five random digits. */
 static void vanish_pick_nick(struct client *u, char *nick, size_t len)
 {
     for (int tries = 0; tries < 20; tries++) {
         unsigned char r[4];
-        if (RAND_bytes(r, sizeof r) != 1)
+        if (random_bytes(r, sizeof r) != 0)
             abort();
         unsigned v = ((unsigned)r[0] << 24 | (unsigned)r[1] << 16 | (unsigned)r[2] << 8 | r[3]) % 100000;
         snprintf(nick, len, "Guest%05u", v);

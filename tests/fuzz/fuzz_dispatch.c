@@ -289,6 +289,7 @@ static void fd_accept(struct fd_peer *p, int index)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         fuzz_fail("socketpair: %s", strerror(errno));
     fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK); /* conn_accept() expects it */
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)(40000 + index)) };
     char addr[32];
     snprintf(addr, sizeof addr, FD_ADDR_PREFIX "%d", 10 + index);

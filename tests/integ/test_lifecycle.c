@@ -68,6 +68,34 @@ Test(lifecycle, sighup_reloads_motd)
     hv_stop(s);
 }
 
+/* The 005 lines are built once and kept: a reload that changes a limit
+ * shows in the next ISUPPORT (VERSION sends the same lines as the welcome;
+ * a new registration would need the port the reload reopened on). */
+Test(lifecycle, sighup_refreshes_isupport)
+{
+    struct hv_opts o = { .extra = "limits = { nicklen = 20; };" };
+    struct hv_server *s = hv_start(&o);
+    struct hv_client *a = hv_user(s, "alice");
+    cr_expect(hv_find(a, "^:" SRV " 005 alice .*NICKLEN=20 ") != NULL, "no NICKLEN=20 in 005");
+    char *conf = calloc(1, 65536);
+    {
+        FILE *f = fopen(s->conf_path, "r");
+        cr_assert(f);
+        cr_assert(fread(conf, 1, 65535, f) > 0);
+        fclose(f);
+    }
+    char *at = strstr(conf, "nicklen = 20;");
+    cr_assert(at, "unexpected generated config");
+    memcpy(at, "nicklen = 12;", strlen("nicklen = 12;"));
+    hv_write_file(s->conf_path, conf);
+    free(conf);
+    kill(s->pid, SIGHUP);
+    cr_assert(hv_wait_log(s, "configuration reloaded", 5000), "no reload after SIGHUP");
+    hv_send(a, "VERSION");
+    hv_expect(a, "^:" SRV " 005 alice .*NICKLEN=12 ");
+    hv_stop(s);
+}
+
 /* SIGHUP with a broken config keeps the old config and keeps running. */
 Test(lifecycle, sighup_bad_config_keeps_old)
 {
