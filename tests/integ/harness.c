@@ -29,6 +29,20 @@ static struct hv_server *live[HV_MAX_SERVERS];
 /* Fail the test with a formatted message (never returns). */
 #define hv_fail(...) cr_assert_fail(__VA_ARGS__)
 
+/* Factor for every wait (see harness.h). */
+int hv_time_scale(void)
+{
+    const char *v = getenv("HAVEND_TIME_SCALE");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        cr_assert(!*end && n >= 1 && n <= 1000, "HAVEND_TIME_SCALE must be a whole number from 1 to 1000: %s", v);
+        return (int)n;
+    }
+    const char *w = getenv("HAVEND_WRAPPER");
+    return w && *w ? 4 : 1;
+}
+
 /* Milliseconds on the monotonic clock. */
 long long hv_now_ms(void)
 {
@@ -119,7 +133,7 @@ static bool hv_re_match(const char *ere, const char *text)
 /* Wait (bounded) until the log contains the ERE; returns true if it did. */
 bool hv_wait_log(const struct hv_server *s, const char *ere, int ms)
 {
-    long long end = hv_now_ms() + ms;
+    long long end = hv_now_ms() + (long long)ms * hv_time_scale();
     for (;;) {
         char *t = hv_log(s);
         bool ok = hv_re_match(ere, t);
@@ -275,7 +289,8 @@ void hv_launch(struct hv_server *s)
     s->pid = pid;
     s->port = s->tls_port = 0;
 
-    long long end = hv_now_ms() + 10000;
+    const int start_ms = 10000 * hv_time_scale();
+    long long end = hv_now_ms() + start_ms;
     while (!parse_ports(s, s->want_tls)) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -286,7 +301,7 @@ void hv_launch(struct hv_server *s)
         }
         if (hv_now_ms() >= end) {
             char *log = hv_log(s);
-            hv_fail("havend did not log its listening ports within 10 s.\n--- log:\n%s", log);
+            hv_fail("havend did not log its listening ports within %d ms.\n--- log:\n%s", start_ms, log);
         }
         hv_msleep(10);
     }
@@ -305,7 +320,7 @@ bool hv_wait_exit(struct hv_server *s, int ms)
 {
     if (s->pid <= 0)
         return true;
-    long long end = hv_now_ms() + ms;
+    long long end = hv_now_ms() + (long long)ms * hv_time_scale();
     for (;;) {
         int st;
         pid_t r = waitpid(s->pid, &st, WNOHANG);
@@ -413,7 +428,7 @@ int hv_run(const char *const *args, const char *input, char **out)
     close(in[1]);
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    long long end = hv_now_ms() + 10000;
+    long long end = hv_now_ms() + 10000LL * hv_time_scale();
     struct pollfd pfd = { .fd = outp[0], .events = POLLIN };
     while (hv_now_ms() < end) {
         int r = poll(&pfd, 1, (int)(end - hv_now_ms()));
