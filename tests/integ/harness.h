@@ -92,7 +92,9 @@ bool hv_wait_exit(struct hv_server *s, int ms);
 /* Hash a password with `havend --mkpasswd` (malloc'd). */
 char *hv_mkpasswd(const char *password);
 /* Run havend with args (NULL-terminated), optional stdin; output (stdout+stderr)
- * malloc'd into *out. Returns the wait status; bounded to 10 s. */
+ * malloc'd into *out. Returns the wait status; bounded to 10 s (times
+ * hv_time_scale()). Runs under HAVEND_WRAPPER too, and fails the test when
+ * the output shows a sanitizer or valgrind report. */
 int hv_run(const char *const *args, const char *input, char **out);
 /* Write a file (fails the test when it can't). */
 void hv_write_file(const char *path, const char *text);
