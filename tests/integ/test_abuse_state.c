@@ -373,6 +373,33 @@ static struct hv_client *user_from(const struct hv_server *s, const char *src, c
     return c;
 }
 
+/* A ban token secret that is there but cannot be read (here: mode 000,
+ * the server not root) stops the start with the file and the reason; it
+ * is never replaced by a new one, which would silently void every ban by
+ * token. */
+Test(abuse_state, unreadable_secret_is_not_replaced)
+{
+    struct hv_server *s = hv_prepare(NULL);
+    char p[400];
+    spath(s, "state/ban_token.secret", p, sizeof p);
+    hv_write_file(p, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+    drop_root(s);
+    cr_assert(chmod(p, 0) == 0);
+    char out[8192];
+    int st = run_to_exit(s, out, sizeof out);
+    chmod(p, 0600);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "havend started with an unreadable secret (status %d):\n%s", st,
+              out);
+    char want[600];
+    snprintf(want, sizeof want, "cannot read %s: Permission denied", p);
+    cr_assert_not_null(strstr(out, want), "the refusal does not say \"%s\":\n%s", want, out);
+    char *secret = slurp_file(p);
+    cr_assert(secret && strcmp(secret, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n") == 0,
+              "the unreadable secret was replaced");
+    free(secret);
+    hv_free(s);
+}
+
 /* The state directory fills up while the server runs (moderation module,
  * audit log in the state directory too): a BAN that cannot be saved is in
  * force, the staff member who made it is told it would not survive a
