@@ -35,6 +35,17 @@ static bool allowed(hv_service *svc, hv_user *from, unsigned priv, const char *c
     return true;
 }
 
+/* Save the state after a change; if that failed, tell the staff member who
+ * made it (the audit trail and the log say so too): the change is in force
+ * but a restart would lose it. */
+static void save_or_warn(hv_service *svc, hv_user *from)
+{
+    int e = mod_state_save();
+    if (e)
+        SAY("WARNING: this change could not be saved to the state file (%s). It is in force now but would be "
+            "lost on a restart; tell the server's operator.", strerror(e));
+}
+
 /* An online person staff may act on, or NULL (explained). */
 static hv_user *target(hv_service *svc, hv_user *from, const char *nick)
 {
@@ -210,13 +221,13 @@ static void cmd_ban(hv_service *svc, hv_user *from, int argc, char **argv, void 
     snprintf(b->reason, sizeof b->reason, "%s", reason);
     snprintf(b->setter, sizeof b->setter, "%s", hv_user_account(from));
     int closed = mod_ban_enforce(b);
-    mod_state_save();
     mod_fmt_time(b->expires, until, sizeof until);
     SAY("Ban #%u on %s until %s%s; %d connection%s closed.", b->id, *nick ? nick : token, until,
         replaced ? " (replaces an earlier ban)" : "", closed, closed == 1 ? "" : "s");
     mod_audit("%s banned %s (ban #%u) until %s: %s%s", mod_actor(from, who, sizeof who),
               *nick ? nick : "a ban token", b->id, until, reason,
               closed > 1 ? " (several connections shared the address)" : "");
+    save_or_warn(svc, from);
 }
 
 /* UNBAN <number|nick|token>: lift a ban (and save). */
@@ -239,9 +250,9 @@ static void cmd_unban(hv_service *svc, hv_user *from, int argc, char **argv, voi
         char nick[MOD_NICK_MAX + 1];
         snprintf(nick, sizeof nick, "%s", *b->nick ? b->nick : "a ban token");
         G.bans[i] = G.bans[--G.nbans];
-        mod_state_save();
         SAY("Removed ban #%u (%s).", bid, nick);
         mod_audit("%s removed ban #%u (%s)", mod_actor(from, who, sizeof who), bid, nick);
+        save_or_warn(svc, from);
         return;
     }
     SAY("No ban matches \"%.32s\" (give its number from BANS, the nick, or the token).", argv[1]);
@@ -431,12 +442,12 @@ static void filter_add(hv_service *svc, hv_user *from, int argc, char **argv)
         return;
     }
     G.next_filter = f.id;
-    mod_state_save();
     char who[96];
     SAY("Added filter %u: %s \"%s\"%s%s.", f.id, block ? "block" : "flag", phrase, first == 4 ? " in " : "",
         first == 4 ? argv[3] : "");
     mod_audit("%s added filter %u: %s \"%s\"%s%s", mod_actor(from, who, sizeof who), f.id, block ? "block" : "flag",
               phrase, first == 4 ? " in " : "", first == 4 ? argv[3] : "");
+    save_or_warn(svc, from);
 }
 
 /* FILTER DEL <id> */
@@ -452,9 +463,9 @@ static void filter_del(hv_service *svc, hv_user *from, int argc, char **argv)
         memmove(&G.rfilters[i], &G.rfilters[i + 1], (G.nrfilters - i - 1) * sizeof *G.rfilters);
         G.nrfilters--;
         mod_filters_rebuild(err, sizeof err);
-        mod_state_save();
         SAY("Removed filter %lu (\"%s\").", id, phrase);
         mod_audit("%s removed filter %lu (\"%s\")", mod_actor(from, who, sizeof who), id, phrase);
+        save_or_warn(svc, from);
         return;
     }
     SAY("No filter %.20s was added with FILTER ADD (filters from the config file, c1, c2..., change only there).",

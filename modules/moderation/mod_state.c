@@ -262,7 +262,39 @@ static void sync_dir(const char *path)
     }
 }
 
-/* Write the state: temporary file, fsync, rename, directory fsync. */
+/* Write the document c to tmp and fsync it. 0, or the errno of the first
+ * step that failed (a write error may only show at fflush, fsync or
+ * close: every one is checked, since on a full disk a "written" state file
+ * may be empty). */
+static int write_tmp(const char *tmp, const config_t *c)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    FILE *fp = fdopen(fd, "w");
+    if (!fp) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    errno = 0;
+    config_write(c, fp);
+    int e = 0;
+    if (fflush(fp) != 0 || ferror(fp))
+        e = errno ? errno : EIO;
+    else if (fsync(fd) != 0)
+        e = errno;
+    if (fclose(fp) != 0 && !e)
+        e = errno ? errno : EIO;
+    return e;
+}
+
+/* Whether the last save failed (so the next good one is logged). */
+static bool save_failing;
+
+/* Write the state: temporary file, fsync, rename, directory fsync. On any
+ * failure the temporary file is removed and the state file in place is
+ * left as it was; the reason is logged (with the file) and audited. */
 int mod_state_save(void)
 {
     const char *path = G.conf.state_file;
@@ -271,26 +303,22 @@ int mod_state_save(void)
     config_t c;
     config_init(&c);
     build(&c);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
-    bool ok = fp != NULL;
-    if (ok) {
-        config_write(&c, fp);
-        ok = fflush(fp) == 0 && !ferror(fp) && fsync(fd) == 0;
-        ok = fclose(fp) == 0 && ok;
-    } else if (fd >= 0) {
-        close(fd);
-    }
-    int e = errno;
+    int e = write_tmp(tmp, &c);
     config_destroy(&c);
-    if (!ok || rename(tmp, path) != 0) {
-        e = ok ? errno : e;
-        unlink(tmp);
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        if (unlink(tmp) != 0 && errno != ENOENT)
+            hv_log(G.self, HV_LOG_ERROR, "cannot remove %s: %s", tmp, strerror(errno));
         hv_log(G.self, HV_LOG_ERROR, "cannot write the state file %s: %s", path, strerror(e));
         mod_audit("WARNING: could not save bans and filters to the state file (%s); they are in force but "
                   "would be lost on a restart", strerror(e));
-        return -1;
+        save_failing = true;
+        return e;
     }
     sync_dir(path);
+    if (save_failing)
+        hv_log(G.self, HV_LOG_INFO, "the state file %s is written again", path);
+    save_failing = false;
     return 0;
 }

@@ -18,6 +18,7 @@
  * entry points. */
 #include "moderation.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,8 +27,9 @@
 #include <unistd.h>
 
 struct mod_globals G;
-static FILE *audit_fp;
-static char *audit_path;            /* the file audit_fp is open on */
+static int audit_fd = -1;
+static char *audit_path;            /* the file audit_fd is open on */
+static bool audit_failing;          /* the last write to it failed (reported once) */
 static unsigned sweep_ticks;
 
 /* ------------------------------------------------------------ staff */
@@ -66,22 +68,54 @@ const char *mod_actor(const hv_user *u, char *buf, size_t len)
 static void audit_open(void)
 {
     const char *want = G.conf.audit_log;
-    if (audit_path && want && strcmp(audit_path, want) == 0 && audit_fp)
+    if (audit_path && want && strcmp(audit_path, want) == 0 && audit_fd >= 0)
         return;
-    if (audit_fp)
-        fclose(audit_fp);
-    audit_fp = NULL;
+    if (audit_fd >= 0)
+        close(audit_fd);
+    audit_fd = -1;
+    audit_failing = false;
     free(audit_path);
     audit_path = want ? strdup(want) : NULL;
     if (!want)
         return;
-    int fd = open(want, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || !(audit_fp = fdopen(fd, "a"))) {
-        if (fd >= 0)
-            close(fd);
-        hv_log(G.self, HV_LOG_ERROR, "cannot open the audit log (moderation.audit_log); audit lines go to the "
-               "staff channel only");
+    audit_fd = open(want, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (audit_fd < 0)
+        hv_log(G.self, HV_LOG_ERROR, "cannot open the audit log %s (moderation.audit_log): %s; audit lines go to "
+               "the staff channel only", want, strerror(errno));
+}
+
+/* Append one line to the audit log. A failure (disk full...) is logged
+ * once, with the file and the reason, until a write succeeds again; a line
+ * only partly written (the disk filled up in the middle of it) is cut off
+ * again, so the log never holds half a line with the next one glued on. */
+static void audit_write(const char *text)
+{
+    size_t len = strlen(text), done = 0;
+    int e = 0;
+    while (done < len) {
+        ssize_t n = write(audit_fd, text + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            e = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
     }
+    if (!e) {
+        if (audit_failing)
+            hv_log(G.self, HV_LOG_INFO, "the audit log %s is written again", audit_path);
+        audit_failing = false;
+        return;
+    }
+    off_t end = done ? lseek(audit_fd, 0, SEEK_END) : -1;
+    if (end >= (off_t)done && ftruncate(audit_fd, end - (off_t)done) != 0)
+        hv_log(G.self, HV_LOG_ERROR, "cannot cut a partly written line off the audit log %s: %s", audit_path,
+               strerror(errno));
+    if (!audit_failing)
+        hv_log(G.self, HV_LOG_ERROR, "cannot write the audit log %s: %s; audit lines are lost until it can be "
+               "written again", audit_path, strerror(e));
+    audit_failing = true;
 }
 
 /* One audit line: to the staff channel (when chan) and the audit log. */
@@ -93,14 +127,14 @@ static void audit_v(bool chan, const char *fmt, va_list ap)
     mod_clean(raw, line, sizeof line);
     if (chan && G.svc)
         hv_service_privmsg(G.svc, G.conf.staff_channel, "[audit] %s", line);
-    if (audit_fp) {
-        char when[64];
+    if (audit_fd >= 0) {
+        char when[64], text[480];
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(audit_fp, "%s %s\n", when, line);
-        fflush(audit_fp);
+        snprintf(text, sizeof text, "%s %s\n", when, line);
+        audit_write(text);
     }
 }
 
@@ -333,9 +367,10 @@ static void release_all(void)
     mod_matcher_free(G.matcher);
     free(G.all);
     mod_conf_free(&G.conf);
-    if (audit_fp)
-        fclose(audit_fp);
-    audit_fp = NULL;
+    if (audit_fd >= 0)
+        close(audit_fd);
+    audit_fd = -1;
+    audit_failing = false;
     free(audit_path);
     audit_path = NULL;
     memset(&G, 0, sizeof G);

@@ -316,7 +316,8 @@ MOD_INTERNAL struct mute *mod_mute_user(hv_user *u, long secs, const char *reaso
 /* Load the state file into G (bans, runtime filters). 0, or -1 with
  * "file:line: reason". A missing file is an empty state. */
 MOD_INTERNAL int mod_state_load(const char *path, char *err, size_t errlen);
-/* Write the state atomically. 0, or -1 with a reason (also audited). */
+/* Write the state atomically. 0, or the errno that stopped it (logged with
+ * the file and audited; the state file in place is left as it was). */
 MOD_INTERNAL int mod_state_save(void);
 
 /* mod_cmds.c / mod_report.c */

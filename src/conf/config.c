@@ -332,7 +332,8 @@ static void parse_server(struct pctx *x, config_setting_t *root)
     c->sts_duration = (int)take_int(x, g, "server", "sts_duration", 2592000, 0, INT_MAX);
 }
 
-/* limits { }: lengths and counts advertised in ISUPPORT. */
+/* limits { }: lengths and counts (most advertised in ISUPPORT), and the
+ * server-wide bounds: clients at once, pending INVITEs per channel. */
 static void parse_limits(struct pctx *x, config_setting_t *root)
 {
     static const struct { const char *key; int def, min, max; size_t off; } lim[] = {
@@ -348,6 +349,8 @@ static void parse_limits(struct pctx *x, config_setting_t *root)
         { "max_modes", 4, 1, INT_MAX, offsetof(struct config, max_modes) },
         { "whowas", 200, 1, 100000, offsetof(struct config, whowas_len) },
         { "monitor", 100, 1, 10000, offsetof(struct config, monitor_max) },
+        { "max_clients", 10000, 0, INT_MAX, offsetof(struct config, max_clients) },
+        { "max_invites", 64, 1, 10000, offsetof(struct config, max_invites) },
     };
     const size_t n = sizeof lim / sizeof lim[0];
     const char *known[sizeof lim / sizeof lim[0] + 3];

@@ -82,6 +82,8 @@ struct config {
     int max_modes;            /* MODES: parameter modes per MODE command */
     int whowas_len;           /* WHOWAS history */
     int monitor_max;          /* MONITOR list entries per user (ISUPPORT MONITOR) */
+    int max_clients;          /* connections at once, all classes together; 0 = unlimited */
+    int max_invites;          /* pending INVITEs remembered per channel (the oldest is forgotten) */
     bool utf8only;            /* UTF8ONLY: refuse (or repair) text that is not UTF-8 */
     bool utf8only_replace;    /* repair invalid UTF-8 with U+FFFD instead of refusing it */
 

@@ -37,10 +37,55 @@ struct token_state {
 static struct hashmap tokens;   /* token -> struct token_state* */
 static bool tokens_ready;
 
+/* Write all of buf to fd. 0, or the errno that stopped it (a short write
+ * is retried, so a full disk shows as ENOSPC). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? errno : EIO;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Write the secret line to path atomically: temporary file, fsync, rename,
+ * directory fsync. 0, or the errno of the step that failed (the temporary
+ * file is removed then, and nothing is left at path). */
+static int secret_write(const char *state_dir, const char *path, const char *line, size_t len)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    int e = write_all(fd, line, len);
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        return e;
+    }
+    int dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
 /* Read the generated secret, or create it (0600, written atomically). */
 static int secret_from_state(const char *state_dir, char *err, size_t errlen)
 {
-    char path[1024], tmp[1100], hex[129];
+    char path[1024], hex[129];
     snprintf(path, sizeof path, "%s/ban_token.secret", state_dir);
     FILE *fp = fopen(path, "r");
     if (fp) {
@@ -57,6 +102,10 @@ static int secret_from_state(const char *state_dir, char *err, size_t errlen)
         OPENSSL_cleanse(hex, sizeof hex);
         return 0;
     }
+    if (errno != ENOENT) {      /* there but unreadable: never replace it */
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
     unsigned char raw[32];
     if (RAND_bytes(raw, sizeof raw) != 1) {
         snprintf(err, errlen, "no randomness for the ban token secret");
@@ -65,15 +114,12 @@ static int secret_from_state(const char *state_dir, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(hex + 2 * i, 3, "%02x", raw[i]);
     OPENSSL_cleanse(raw, sizeof raw);
+    hex[64] = '\n';
     mkdir(state_dir, 0700);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    bool ok = fd >= 0 && write(fd, hex, 64) == 64 && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    if (!ok || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
+    int e = secret_write(state_dir, path, hex, 65);
+    if (e) {
+        OPENSSL_cleanse(hex, sizeof hex);
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
         return -1;
     }
     memcpy(secret, hex, 64);

@@ -111,12 +111,15 @@ static int write_pem(const char *path, mode_t mode, int (*writer)(FILE *, void *
         close(fd);
         return -1;
     }
+    errno = 0;
     int ok = writer(fp, obj);
     ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
     if (fclose(fp) != 0)
         ok = 0;
     if (!ok || rename(tmp, path) != 0) {
+        int e = errno ? errno : EIO;    /* the caller reports it: unlink must not change it */
         unlink(tmp);
+        errno = e;
         return -1;
     }
     return 0;

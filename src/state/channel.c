@@ -12,8 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Most invites remembered per channel; the oldest is forgotten first. */
-#define CHANNEL_MAX_INVITES 64
+/* Invites remembered per channel when there is no config (limits.max_invites). */
+#define CHANNEL_DEFAULT_MAX_INVITES 64
+
+/* Most invites remembered per channel (limits.max_invites); the oldest is
+ * forgotten first. */
+static size_t max_invites(void)
+{
+    return srv.conf && srv.conf->max_invites > 0 ? (size_t)srv.conf->max_invites : CHANNEL_DEFAULT_MAX_INVITES;
+}
 
 /* realloc that aborts: running out of memory in the middle of a join would
  * leave the two membership arrays disagreeing, which is worse than dying. */
@@ -195,15 +202,18 @@ bool channel_is_invited(struct channel *ch, const struct client *u)
 }
 
 /* Remember an INVITE of u to ch. The list is bounded: past
- * CHANNEL_MAX_INVITES the oldest invite is dropped. */
+ * limits.max_invites the oldest invites are dropped (more than one when a
+ * REHASH lowered the limit). The list stays in the order invites came. */
 void channel_add_invite(struct channel *ch, const struct client *u)
 {
     if (invite_index(ch, u) >= 0)
         return;
-    if (ch->ninvited >= CHANNEL_MAX_INVITES) {
-        free(ch->invited[0]);
-        memmove(ch->invited, ch->invited + 1, (ch->ninvited - 1) * sizeof *ch->invited);
-        ch->ninvited--;
+    size_t max = max_invites(), drop = ch->ninvited >= max ? ch->ninvited - max + 1 : 0;
+    if (drop) {
+        for (size_t i = 0; i < drop; i++)
+            free(ch->invited[i]);
+        memmove(ch->invited, ch->invited + drop, (ch->ninvited - drop) * sizeof *ch->invited);
+        ch->ninvited -= drop;
     }
     char key[NICK_MAX + 1];
     irc_casefold(key, u->nick, sizeof key);
@@ -211,14 +221,16 @@ void channel_add_invite(struct channel *ch, const struct client *u)
     ch->invited[ch->ninvited++] = xstrdup(key);
 }
 
-/* Forget u's invite to ch (used up by joining). */
+/* Forget u's invite to ch (used up by joining). The rest keep their order,
+ * so "the oldest is forgotten first" stays true. */
 void channel_clear_invite(struct channel *ch, const struct client *u)
 {
     long i = invite_index(ch, u);
     if (i < 0)
         return;
     free(ch->invited[i]);
-    ch->invited[i] = ch->invited[--ch->ninvited];
+    memmove(ch->invited + i, ch->invited + i + 1, (ch->ninvited - (size_t)i - 1) * sizeof *ch->invited);
+    ch->ninvited--;
     if (ch->ninvited == 0) {
         free(ch->invited);
         ch->invited = NULL;

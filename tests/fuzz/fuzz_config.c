@@ -80,7 +80,8 @@ static void fc_check(const struct config *c)
             fuzz_fail("class %zu out of range", i);
     }
     if (c->nicklen < 1 || c->nicklen > NICK_MAX || c->channellen < 2 || c->channellen > CHAN_MAX ||
-        c->userlen < 1 || c->userlen > USER_MAX || c->max_list < 1 || c->max_targets < 1)
+        c->userlen < 1 || c->userlen > USER_MAX || c->max_list < 1 || c->max_targets < 1 || c->max_clients < 0 ||
+        c->max_invites < 1 || c->max_invites > 10000)
         fuzz_fail("limits out of range");
     if (!c->public_username || !c->public_realname || !c->cloak_suffix || !c->state_dir)
         fuzz_fail("missing default string");

@@ -3,6 +3,8 @@
 #include "harness.h"
 
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <criterion/internal/ordered-set.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,45 @@ static struct hv_server *live[HV_MAX_SERVERS];
 
 /* Fail the test with a formatted message (never returns). */
 #define hv_fail(...) cr_assert_fail(__VA_ARGS__)
+
+/* The time factor from the environment (see harness.h), or -1 when
+ * HAVEND_TIME_SCALE is not a whole number from 1 to 1000. */
+static int time_scale_env(void)
+{
+    const char *v = getenv("HAVEND_TIME_SCALE");
+    if (v && *v) {
+        char *end;
+        long n = strtol(v, &end, 10);
+        return !*end && n >= 1 && n <= 1000 ? (int)n : -1;
+    }
+    const char *w = getenv("HAVEND_WRAPPER");
+    return w && *w ? 4 : 1;
+}
+
+/* Factor for every wait (see harness.h). */
+int hv_time_scale(void)
+{
+    int k = time_scale_env();
+    cr_assert(k > 0, "HAVEND_TIME_SCALE must be a whole number from 1 to 1000: %s", getenv("HAVEND_TIME_SCALE"));
+    return k;
+}
+
+/* Criterion's own time limits (TestSuite/Test .timeout) are stretched by
+ * the same factor before any test runs: its --timeout option can only
+ * shorten them, and a slow run (valgrind) must not turn into timeouts. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    int k = time_scale_env();
+    if (k <= 1)
+        return;
+    FOREACH_SET(struct criterion_suite_set *ss, set->suites) {
+        if (ss->suite.data)
+            ss->suite.data->timeout *= k;
+        FOREACH_SET(struct criterion_test *t, ss->tests)
+            if (t->data && t->data != ss->suite.data)
+                t->data->timeout *= k;
+    }
+}
 
 /* Milliseconds on the monotonic clock. */
 long long hv_now_ms(void)
@@ -119,7 +160,7 @@ static bool hv_re_match(const char *ere, const char *text)
 /* Wait (bounded) until the log contains the ERE; returns true if it did. */
 bool hv_wait_log(const struct hv_server *s, const char *ere, int ms)
 {
-    long long end = hv_now_ms() + ms;
+    long long end = hv_now_ms() + (long long)ms * hv_time_scale();
     for (;;) {
         char *t = hv_log(s);
         bool ok = hv_re_match(ere, t);
@@ -240,10 +281,14 @@ struct hv_server *hv_prepare(const struct hv_opts *opts)
     return s;
 }
 
-/* Start havend on a prepared dir and wait (10 s max) until it logs its ports. */
+/* Start havend on a prepared dir and wait (10 s max) until it logs its ports.
+ * A restart truncates the log: what the previous run logged is checked for
+ * memory errors first (a run ended with SIGKILL included). */
 void hv_launch(struct hv_server *s)
 {
     const char *bin = havend_bin();
+    if (access(s->log_path, F_OK) == 0)
+        hv_check_sanitizers(s);
     int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert(logfd >= 0, "open log: %s", strerror(errno));
     pid_t pid = fork();
@@ -275,7 +320,8 @@ void hv_launch(struct hv_server *s)
     s->pid = pid;
     s->port = s->tls_port = 0;
 
-    long long end = hv_now_ms() + 10000;
+    const int start_ms = 10000 * hv_time_scale();
+    long long end = hv_now_ms() + start_ms;
     while (!parse_ports(s, s->want_tls)) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -286,7 +332,7 @@ void hv_launch(struct hv_server *s)
         }
         if (hv_now_ms() >= end) {
             char *log = hv_log(s);
-            hv_fail("havend did not log its listening ports within 10 s.\n--- log:\n%s", log);
+            hv_fail("havend did not log its listening ports within %d ms.\n--- log:\n%s", start_ms, log);
         }
         hv_msleep(10);
     }
@@ -305,7 +351,7 @@ bool hv_wait_exit(struct hv_server *s, int ms)
 {
     if (s->pid <= 0)
         return true;
-    long long end = hv_now_ms() + ms;
+    long long end = hv_now_ms() + (long long)ms * hv_time_scale();
     for (;;) {
         int st;
         pid_t r = waitpid(s->pid, &st, WNOHANG);
@@ -334,6 +380,25 @@ int hv_stop_keep(struct hv_server *s)
     return s->exit_status;
 }
 
+/* The first sign of a sanitizer or valgrind report in text (the pattern
+ * that matched), or NULL. */
+static const char *memory_report(const char *text)
+{
+    static const char *const bad[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                                       "Invalid read", "Invalid write", "definitely lost: [1-9]",
+                                       "indirectly lost: [1-9]", "ERROR SUMMARY: [1-9]", NULL };
+    for (int i = 0; bad[i]; i++) {
+        regex_t re;
+        if (regcomp(&re, bad[i], REG_EXTENDED | REG_NOSUB) != 0)
+            continue;
+        bool hit = regexec(&re, text, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (hit)
+            return bad[i];
+    }
+    return NULL;
+}
+
 /* Fail the test if the server's log shows a sanitizer or valgrind report,
  * or the server died of a signal we did not send: a test passes only if
  * the server stayed clean. */
@@ -342,17 +407,9 @@ void hv_check_sanitizers(const struct hv_server *s)
     char *log = hv_log(s);
     if (!log)
         return;
-    static const char *const bad[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                                       "Invalid read", "Invalid write", "definitely lost: [1-9]", NULL };
-    for (int i = 0; bad[i]; i++) {
-        regex_t re;
-        if (regcomp(&re, bad[i], REG_EXTENDED | REG_NOSUB) != 0)
-            continue;
-        bool hit = regexec(&re, log, 0, NULL, 0) == 0;
-        regfree(&re);
-        if (hit)
-            hv_fail("havend's log shows a memory error (%s):\n%s", bad[i], log);
-    }
+    const char *bad = memory_report(log);
+    if (bad)
+        hv_fail("havend's log shows a memory error (%s):\n%s", bad, log);
     int st = s->exit_status;
     if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL && WTERMSIG(st) != SIGTERM)
         hv_fail("havend died of signal %d:\n%s", WTERMSIG(st), log);
@@ -398,12 +455,28 @@ int hv_run(const char *const *args, const char *input, char **out)
         dup2(outp[1], 2);
         close(in[1]);
         close(outp[0]);
-        const char *argv[32] = { bin };
-        int n = 1;
-        for (; args && args[n - 1] && n < 31; n++)
-            argv[n] = args[n - 1];
+        /* With the server's sanitizer settings (leak checks on), and under
+         * HAVEND_WRAPPER (valgrind) too: failed starts and config checks
+         * are error paths worth checking for leaks. */
+        const char *asan = getenv("HAVEND_SERVER_ASAN_OPTIONS");
+        if (asan)
+            setenv("ASAN_OPTIONS", asan, 1);
+        const char *wrap = getenv("HAVEND_WRAPPER");
+        char cmd[1024];
+        const char *argv[40];
+        int n = 0;
+        if (wrap && *wrap) {
+            snprintf(cmd, sizeof cmd, "exec %s \"$@\"", wrap);
+            argv[n++] = "sh";
+            argv[n++] = "-c";
+            argv[n++] = cmd;
+            argv[n++] = "sh";
+        }
+        argv[n++] = bin;
+        for (int i = 0; args && args[i] && n < 39; i++)
+            argv[n++] = args[i];
         argv[n] = NULL;
-        execv(bin, (char *const *)argv);
+        execv(wrap && *wrap ? "/bin/sh" : bin, (char *const *)argv);
         _exit(127);
     }
     close(in[0]);
@@ -413,7 +486,7 @@ int hv_run(const char *const *args, const char *input, char **out)
     close(in[1]);
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
-    long long end = hv_now_ms() + 10000;
+    long long end = hv_now_ms() + 10000LL * hv_time_scale();
     struct pollfd pfd = { .fd = outp[0], .events = POLLIN };
     while (hv_now_ms() < end) {
         int r = poll(&pfd, 1, (int)(end - hv_now_ms()));
@@ -437,6 +510,9 @@ int hv_run(const char *const *args, const char *input, char **out)
         }
         hv_msleep(5);
     }
+    const char *bad = memory_report(buf);
+    if (bad)
+        hv_fail("havend's output shows a memory error (%s):\n%s", bad, buf);
     if (out)
         *out = buf;
     else

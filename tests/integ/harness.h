@@ -14,7 +14,7 @@
 
 #define HV_SERVER_NAME "irc.test.local"
 #define HV_NETWORK "TestNet"
-#define HV_TIMEOUT_MS 3000      /* default wait for an expected line */
+#define HV_TIMEOUT_MS 3000      /* default wait for an expected line (times hv_time_scale()) */
 
 /* What to put into the generated config. Zero / NULL fields take defaults. */
 struct hv_opts {
@@ -58,6 +58,14 @@ struct hv_client {
     char user[64], host[128];   /* public user@host, when known */
 };
 
+/* Factor applied to every wait in the harness (expected lines, closes,
+ * log lines, start, stop, TLS handshakes, blocked sends): HAVEND_TIME_SCALE
+ * (a whole number >= 1) when set, else 4 when the server runs under
+ * HAVEND_WRAPPER (valgrind is many times slower), else 1. Waits for
+ * something that must happen only end sooner when it does; waits for
+ * something that must not happen (hv_expect_none) take longer. */
+int hv_time_scale(void);
+
 /* ---- server ---- */
 /* Write a config into a fresh temp dir, start havend, learn its ports. */
 struct hv_server *hv_start(const struct hv_opts *o);
@@ -73,16 +81,20 @@ void hv_free(struct hv_server *s);
 void hv_check_sanitizers(const struct hv_server *s);
 /* The whole log file (malloc'd, NUL-terminated). */
 char *hv_log(const struct hv_server *s);
-/* Wait (bounded) until the log contains the ERE; returns true if it did. */
+/* Wait (bounded: ms times hv_time_scale()) until the log contains the ERE;
+ * returns true if it did. */
 bool hv_wait_log(const struct hv_server *s, const char *ere, int ms);
 /* Replace the MOTD file contents. */
 void hv_write_motd(const struct hv_server *s, const char *text);
-/* Wait up to ms for the server process to exit by itself; true if it did. */
+/* Wait up to ms (times hv_time_scale()) for the server process to exit by
+ * itself; true if it did. */
 bool hv_wait_exit(struct hv_server *s, int ms);
 /* Hash a password with `havend --mkpasswd` (malloc'd). */
 char *hv_mkpasswd(const char *password);
 /* Run havend with args (NULL-terminated), optional stdin; output (stdout+stderr)
- * malloc'd into *out. Returns the wait status; bounded to 10 s. */
+ * malloc'd into *out. Returns the wait status; bounded to 10 s (times
+ * hv_time_scale()). Runs under HAVEND_WRAPPER too, and fails the test when
+ * the output shows a sanitizer or valgrind report. */
 int hv_run(const char *const *args, const char *input, char **out);
 /* Write a file (fails the test when it can't). */
 void hv_write_file(const char *path, const char *text);
@@ -110,7 +122,7 @@ bool hv_pump(struct hv_client *c, int ms);
 /* Wait for a line matching the ERE (built with printf); consumes it and
  * every line before it. Fails the test with all lines seen on timeout. */
 const char *hv_expect(struct hv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Same with an explicit timeout. */
+/* Same with an explicit timeout (times hv_time_scale(), as every wait below). */
 const char *hv_expect_ms(struct hv_client *c, int ms, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Wait for a line exactly equal to the formatted string. */
 const char *hv_expect_exact(struct hv_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -69,7 +69,7 @@ struct hv_client *hv_connect_rcvbuf(const struct hv_server *s, int bytes)
 /* Drive a non-blocking SSL handshake with a deadline. Returns 1 ok, 0 failed. */
 static int tls_handshake(SSL *ssl, int fd, int ms)
 {
-    long long end = hv_now_ms() + ms;
+    long long end = hv_now_ms() + (long long)ms * hv_time_scale();
     for (;;) {
         int r = SSL_connect(ssl);
         if (r == 1)
@@ -169,7 +169,8 @@ void hv_close(struct hv_client *c)
 /* Send raw bytes as-is (bounded wait for socket space). */
 void hv_send_raw(struct hv_client *c, const char *buf, size_t len)
 {
-    long long end = hv_now_ms() + HV_TIMEOUT_MS;
+    const int wait_ms = HV_TIMEOUT_MS * hv_time_scale();
+    long long end = hv_now_ms() + wait_ms;
     size_t off = 0;
     while (off < len) {
         ssize_t n;
@@ -198,7 +199,7 @@ void hv_send_raw(struct hv_client *c, const char *buf, size_t len)
         struct pollfd p = { .fd = c->fd, .events = (short)want };
         long long left = end - hv_now_ms();
         cr_assert(left > 0 && poll(&p, 1, (int)left) >= 0,
-                  "%s: send blocked for %d ms", c->label, HV_TIMEOUT_MS);
+                  "%s: send blocked for %d ms", c->label, wait_ms);
     }
 }
 
@@ -381,9 +382,11 @@ static long find_from(const struct hv_client *c, size_t from, const char *pat, b
     return -1;
 }
 
-/* Core of the expect family: wait up to ms for a matching line. */
+/* Core of the expect family: wait up to ms (times hv_time_scale()) for a
+ * matching line. */
 static const char *expect_core(struct hv_client *c, int ms, const char *pat, bool exact)
 {
+    ms *= hv_time_scale();
     regex_t re;
     if (!exact)
         cr_assert(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in test: %s", pat);
@@ -473,7 +476,7 @@ void hv_expect_none(struct hv_client *c, int ms, const char *fmt, ...)
     translate(pat, sizeof pat, true);
     regex_t re;
     cr_assert(regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) == 0, "bad regex in test: %s", pat);
-    long long end = hv_now_ms() + ms;
+    long long end = hv_now_ms() + (long long)ms * hv_time_scale();
     for (;;) {
         long idx = find_from(c, c->cursor, pat, false, &re);
         if (idx >= 0) {
@@ -493,6 +496,7 @@ void hv_expect_none(struct hv_client *c, int ms, const char *fmt, ...)
 /* Wait for the server to close the connection. */
 void hv_expect_closed(struct hv_client *c, int ms)
 {
+    ms *= hv_time_scale();
     long long end = hv_now_ms() + ms;
     while (!c->eof && hv_now_ms() < end)
         hv_pump(c, (int)(end - hv_now_ms()));

@@ -29,7 +29,9 @@ Test(abuse_input, message_flood_fakelag)
     ab_pump_for(w, 1000);
     int early = ab_count(w, 0, ":flood ");
     cr_log_info("fakelag: %d of 30 lines delivered in the first second", early);
-    cr_assert(early >= 3 && early <= 5 + 2 * 2 * ab_scale() + 1, "%d lines went through at once", early);
+    /* At most the burst plus 2 s of rate (the server's bucket runs on real
+     * time, so a slower server, e.g. under valgrind, can only send fewer). */
+    cr_assert(early >= 3 && early <= 5 + 2 * 2 + 1, "%d lines went through at once", early);
     ab_served(s, w, "fresh1");
 
     /* Pushing far past recvq (8192 bytes) while lagged: Excess Flood. */
@@ -42,7 +44,7 @@ Test(abuse_input, message_flood_fakelag)
         ab_write(f->fd, line, (size_t)n);   /* the server may close it any time */
         hv_pump(f, 1);
     }
-    hv_expect_ms(f, 5000 * ab_scale(), "^ERROR :Closing Link: .*Excess Flood");
+    hv_expect_ms(f, 5000, "^ERROR :Closing Link: .*Excess Flood");
     ab_served(s, w, "fresh2");
     ab_assert_rss(s, base, 16, "message_flood_fakelag");
     ab_assert_fds(s, fds0, 1, 8000, "message_flood_fakelag");
@@ -72,7 +74,7 @@ Test(abuse_input, message_flood_disconnect)
                 hv_pump(fl[i], 0);
             }
     for (int i = 0; i < N; i++) {
-        hv_expect_ms(fl[i], 5000 * ab_scale(), "^ERROR :Closing Link: .*Excess Flood");
+        hv_expect_ms(fl[i], 5000, "^ERROR :Closing Link: .*Excess Flood");
         hv_close(fl[i]);
     }
     ab_served(s, w, "fresh");
@@ -277,7 +279,7 @@ Test(abuse_input, thousands_of_channels)
     long long t0 = hv_now_ms();
     size_t from = w->nlines;
     hv_send(w, "LIST");
-    hv_expect_ms(w, 10000 * ab_scale(), " 323 witness ");
+    hv_expect_ms(w, 10000, " 323 witness ");
     int listed = ab_count(w, from, " 322 witness #many");
     cr_log_info("LIST of %d channels took %lld ms", listed, hv_now_ms() - t0);
     cr_assert_eq(listed, N);
@@ -285,7 +287,7 @@ Test(abuse_input, thousands_of_channels)
     ab_assert_rss(s, base, 64, "thousands_of_channels");
 
     hv_send(j, "QUIT :bye");
-    hv_expect_closed(j, 5000 * ab_scale());
+    hv_expect_closed(j, 5000);
     from = w->nlines;
     hv_send(w, "LUSERS");
     hv_expect_numeric(w, "266");

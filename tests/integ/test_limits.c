@@ -249,3 +249,38 @@ Test(limits, fanout_to_many)
     cr_expect_lt(took, 2000, "fan-out to %d took %lld ms", N, took);
     hv_stop(s);
 }
+
+/* limits.max_invites: a channel remembers at most that many pending
+ * INVITEs; past it the oldest is forgotten (that person gets 473 again),
+ * and an invite used up by joining does not reorder the rest, so it is
+ * always the oldest that goes. */
+Test(limits, max_invites_forgets_the_oldest)
+{
+    struct hv_opts o = { .extra = "limits = { max_invites = 3; };" };
+    struct hv_server *s = hv_start(&o);
+    static const char *const nicks[] = { "bob", "carol", "dave", "erin", "frank", "gina" };
+    struct hv_client *a = hv_user(s, "alice"), *u[6];
+    for (int i = 0; i < 6; i++)
+        u[i] = hv_user(s, nicks[i]);
+    hv_join(a, "#priv");
+    hv_send(a, "MODE #priv +i");
+    hv_expect(a, "MODE #priv \\+i");
+    for (int i = 0; i < 4; i++) {          /* bob, carol, dave, then erin pushes bob out */
+        hv_send(a, "INVITE %s #priv", nicks[i]);
+        hv_expect(a, "^:" SRV " 341 alice %s :?#priv$", nicks[i]);
+    }
+    hv_send(u[0], "JOIN #priv");
+    hv_expect_reply(u[0], "473", "bob #priv", "Cannot join channel (+i)");
+    hv_join(u[1], "#priv");                /* carol uses hers: dave, erin left */
+    for (int i = 4; i < 6; i++) {          /* frank, then gina pushes out dave (the oldest) */
+        hv_send(a, "INVITE %s #priv", nicks[i]);
+        hv_expect(a, "^:" SRV " 341 alice %s :?#priv$", nicks[i]);
+    }
+    hv_send(u[2], "JOIN #priv");
+    hv_expect_reply(u[2], "473", "dave #priv", "Cannot join channel (+i)");
+    for (int i = 3; i < 6; i++)            /* erin, frank and gina are still invited */
+        hv_join(u[i], "#priv");
+    hv_send(u[0], "JOIN #priv");           /* bob's invite did not come back */
+    hv_expect_reply(u[0], "473", "bob #priv", "Cannot join channel (+i)");
+    hv_stop(s);
+}

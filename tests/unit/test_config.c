@@ -383,6 +383,36 @@ Test(config, limits_ranges)
     expect_error(MIN_CONF "limits = { max_list = 0; };\n", 3, "limits.max_list", "at least 1");
 }
 
+/* limits.max_clients (all connections at once, 0 = unlimited) and
+ * limits.max_invites (pending INVITEs per channel): defaults when left
+ * out, values as given, and bad values refused with file:line. */
+Test(config, server_wide_client_and_invite_limits)
+{
+    struct config *c = load(MIN_CONF);
+    cr_assert_not_null(c, "load failed:\n%s", err);
+    cr_assert_eq(c->max_clients, 10000, "default limits.max_clients");
+    cr_assert_eq(c->max_invites, 64, "default limits.max_invites");
+    config_free(c);
+
+    c = load(MIN_CONF "limits = { max_clients = 250; max_invites = 2; };\n");
+    cr_assert_not_null(c, "load failed:\n%s", err);
+    cr_assert_eq(c->max_clients, 250);
+    cr_assert_eq(c->max_invites, 2);
+    config_free(c);
+
+    c = load(MIN_CONF "limits = { max_clients = 0; max_invites = 10000; };\n");
+    cr_assert_not_null(c, "0 (unlimited) refused:\n%s", err);
+    cr_assert_eq(c->max_clients, 0);
+    cr_assert_eq(c->max_invites, 10000);
+    config_free(c);
+
+    expect_error(MIN_CONF "limits = { max_clients = -1; };\n", 3, "limits.max_clients", "must be at least 0 (got -1)");
+    expect_error(MIN_CONF "limits = {\n  max_invites = 0; };\n", 4, "limits.max_invites",
+                 "must be between 1 and 10000 (got 0)");
+    expect_error(MIN_CONF "limits = { max_invites = 10001; };\n", 3, "limits.max_invites", "between 1 and 10000");
+    expect_error(MIN_CONF "limits = { max_clients = \"many\"; };\n", 3, "limits.max_clients", "integer");
+}
+
 Test(config, wrong_types)
 {
     expect_error(MIN_CONF "limits = { nicklen = \"20\"; };\n", 3, "limits.nicklen", "integer");
@@ -521,6 +551,8 @@ Test(config, shipped_config_loads_cleanly)
     cr_assert_null(c->listens[1].cert, "no cert: the server generates one");
     cr_assert_gt(c->motd_len, 0);
     cr_assert_eq(c->state_dir[0], '/');
+    cr_assert_eq(c->max_clients, 10000, "the shipped config documents limits.max_clients = 10000");
+    cr_assert_eq(c->max_invites, 64, "the shipped config documents limits.max_invites = 64");
     config_free(c);
 }
 
