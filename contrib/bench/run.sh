@@ -112,6 +112,7 @@ conf_havend_bare() { # dir port
 server = { name = "bench.havend.local"; sid = "0BN"; description = "bench"; state_dir = "state"; };
 log = { level = "warn"; };
 modules = [ ];
+limits = { max_clients = 0; };
 $(havend_common "$2")
 EOF
 }
@@ -185,14 +186,15 @@ conf_rewrite() { # src overrides > dst
     ' "$1"
 }
 
-# What the default config must lift for benchmarking: the core class limits
-# and the modules' own flood controls (moderation: per-user channel flood
+# What the default config must lift for benchmarking: the core class limits,
+# the server-wide client limit, and the modules' own flood controls (moderation: per-user channel flood
 # mutes and join-flood channel locks). Everything else stays as shipped.
 default_overrides() { # port
     printf '%s\t%s\n' \
         listen "listen = ( { address = \"127.0.0.1\"; port = $1; } );" \
         classes "$(havend_common "$1" | sed -n '/^classes/,$p' | tr '\n' ' ')" \
         log 'log = { level = "info"; };' \
+        limits.max_clients 'max_clients = 0;' \
         moderation.flood 'flood = { repeat = 0; messages = 0; mentions = 0; };' \
         moderation.join_flood 'join_flood = { joins = 0; };'
 }

@@ -55,8 +55,9 @@ void conn_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa, in
     const struct conf_class *cls = config_find_class(srv.conf, l->class_name);
     if (!cls)
         cls = config_find_class(srv.conf, "default");
-    if (srv.shutting_down || (cls->max_clients > 0 &&
-        (intptr_t)hashmap_get(&class_counts, cls->name) >= cls->max_clients)) {
+    /* Full: the server as a whole (limits.max_clients) or this class. */
+    if (srv.shutting_down || (srv.conf->max_clients > 0 && srv.nconns >= (size_t)srv.conf->max_clients) ||
+        (cls->max_clients > 0 && (intptr_t)hashmap_get(&class_counts, cls->name) >= cls->max_clients)) {
         static const char full[] = "ERROR :Closing Link: (Server is full)\r\n";
         if (!ssl && send(fd, full, sizeof full - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
             /* nothing more to do: the socket is closed below */

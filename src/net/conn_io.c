@@ -387,6 +387,12 @@ void conn_io_close(struct conn *c)
 {
     flush_unlink(c);
     ibuf_release(c);
+    /* The 5 s deadline below counts from now, not from libevent's cached
+     * time of this loop turn: a slow callback (a PBKDF2 password check
+     * under valgrind took over 5 s) left the deadline already expired, and
+     * the last lines were never written (found by the valgrind run of
+     * registration/server_password_wrong_or_missing). */
+    event_base_update_cache_time(srv.base);
     if (c->bev) {
         bufferevent_disable(c->bev, EV_READ);
         out_to_tls(c);

@@ -189,6 +189,35 @@ Test(limits, class_max_clients)
     hv_stop(s);
 }
 
+/* limits.max_clients counts every connection of the server, whatever its
+ * class: the third is told the server is full, and once someone leaves a
+ * newcomer gets in again. */
+Test(limits, server_max_clients)
+{
+    struct hv_opts o = { .extra = "limits = { max_clients = 2; };" };
+    struct hv_server *s = hv_start(&o);
+    struct hv_client *a = hv_user(s, "alice"), *b = hv_user(s, "bob");
+    struct hv_client *c = hv_connect(s);
+    hv_expect(c, "^ERROR :Closing Link: \\(Server is full\\)$");
+    hv_expect_closed(c, 3000);
+    hv_sync(a);
+    hv_send(b, "QUIT :bye");
+    hv_expect_closed(b, 3000);
+    struct hv_client *d = NULL;
+    for (int tries = 0; tries < 50 && !d; tries++) {   /* the QUIT is handled asynchronously */
+        struct hv_client *t = hv_connect(s);
+        hv_pump(t, 100);
+        if (t->eof)
+            hv_close(t);
+        else
+            d = t;
+    }
+    cr_assert_not_null(d, "no room after a client left");
+    hv_register(d, "dave");
+    hv_sync(d);
+    hv_stop(s);
+}
+
 /* Limits from the config show in ISUPPORT and are enforced (NICKLEN, TOPICLEN). */
 Test(limits, configured_lengths)
 {
