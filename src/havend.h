@@ -349,6 +349,9 @@ void listeners_close_all(void);
 /* ---------------------------------------------------------------- net/bantoken.c */
 /* Load (or generate) the ban token secret. 0 or -1 with err. */
 int bantoken_init(const struct config *conf, char *err, size_t errlen);
+/* Around REHASH: the old key comes back unless the new config applied. */
+void bantoken_rehash_begin(void);
+void bantoken_rehash_end(bool applied);
 void bantoken_compute(const struct sockaddr_storage *ss, char out[BAN_TOKEN_LEN + 1]);
 /* Count a new connection for token under cls; NULL, or why it is refused. */
 const char *bantoken_admit(const char *token, const struct conf_class *cls);

@@ -85,11 +85,14 @@ int server_rehash(char *err, size_t errlen)
         return -1;
     }
     cap_notify_prepare();   /* what sasl/sts offered before, for CAP NEW/DEL */
+    bantoken_rehash_begin();
     if (bantoken_init(fresh, err, errlen) != 0 || modules_check(fresh, err, errlen) != 0 ||
         listeners_apply(fresh, err, errlen) != 0) {
+        bantoken_rehash_end(false);
         config_free(fresh);
         return -1;
     }
+    bantoken_rehash_end(true);
     struct config *old = srv.conf;
     srv.conf = fresh;
     isupport_changed();

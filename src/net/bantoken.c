@@ -148,6 +148,28 @@ static int mac_rekey(char *err, size_t errlen)
     return 0;
 }
 
+/* REHASH keys the HMAC from the new config before the rest of it is known
+ * to apply; a refused REHASH puts the old key back, so tokens (and every
+ * ban by token) stay what they were. */
+static EVP_MAC_CTX *keyed_saved;
+
+void bantoken_rehash_begin(void)
+{
+    EVP_MAC_CTX_free(keyed_saved);
+    keyed_saved = keyed ? EVP_MAC_CTX_dup(keyed) : NULL;
+}
+
+void bantoken_rehash_end(bool applied)
+{
+    if (!applied && keyed_saved) {
+        EVP_MAC_CTX_free(keyed);
+        keyed = keyed_saved;
+    } else {
+        EVP_MAC_CTX_free(keyed_saved);
+    }
+    keyed_saved = NULL;
+}
+
 int bantoken_init(const struct config *conf, char *err, size_t errlen)
 {
     if (!tokens_ready) {

@@ -162,6 +162,45 @@ Test(abuse_state, sigkill_restart_keeps_state)
     hv_stop(s);
 }
 
+/* A REHASH refused after the new ban token secret was read (here: a
+ * module that does not exist) keeps the old key: tokens, and so every ban
+ * by token, stay as they were. It used to switch the key anyway. */
+Test(abuse_state, refused_rehash_keeps_ban_tokens)
+{
+    char extra[512];
+    char *hash = hv_mkpasswd("pw");
+    snprintf(extra, sizeof extra, "opers = ( { name = \"staff\"; password = \"%s\"; "
+             "privileges = [ \"see_token\", \"rehash\" ]; } );", hash);
+    free(hash);
+    struct hv_opts o = { .extra = extra };
+    struct hv_server *s = hv_start(&o);
+    struct hv_client *staff = hv_user(s, "staff");
+    hv_send(staff, "OPER staff pw");
+    hv_expect_numeric(staff, "381");
+    hv_user(s, "someone");
+    char before[64], after[64];
+    token_of(staff, "someone", before, sizeof before);
+
+    char *conf = slurp_file(s->conf_path);
+    cr_assert_not_null(conf);
+    size_t n = strlen(conf) + 256;
+    char *bad = malloc(n);
+    cr_assert_not_null(bad);
+    snprintf(bad, n, "%s\nprivacy = { ban_token_secret = \"0123456789abcdef0123456789abcdef-new\"; };\n"
+             "modules = [ \"no_such_module\" ];\n", conf);
+    hv_write_file(s->conf_path, bad);
+    hv_send(staff, "REHASH");
+    hv_expect(staff, "no_such_module");
+    cr_assert(!hv_wait_log(s, "configuration reloaded", 300), "the broken config was applied");
+
+    hv_user(s, "newcomer");
+    token_of(staff, "newcomer", after, sizeof after);
+    cr_assert_str_eq(before, after, "a refused REHASH changed the ban token key");
+    free(bad);
+    free(conf);
+    hv_stop(s);
+}
+
 /* A read-only state directory that already holds the secret and the
  * certificate: the server starts and serves (plain and TLS), REHASH works;
  * a REHASH that would have to write there (the certificate was removed)
