@@ -2,7 +2,8 @@
  * queued output once per loop turn.
  *
  * Output is not written when it is queued: conn_send_*() append to the
- * connection's chunk list and put it on the flush list, and one flush event, made
+ * connection's chunk list (carved from a per-turn arena, net/outbuf.c)
+ * and put it on the flush list, and one flush event, made
  * active on the first append of a loop turn, writes every listed connection
  * after all callbacks of that turn ran (Redis' beforeSleep idea). A fan-out
  * of many lines to one member costs one write(2), and the socket is watched
@@ -19,6 +20,7 @@
  * flush moves the queued chunks into its output evbuffer. */
 #include "havend.h"
 #include "modules/module.h"
+#include "net/outbuf.h"
 #include "proto/numeric.h"
 
 #include <errno.h>
@@ -40,44 +42,12 @@
 static struct event *flusher;
 static struct event *trimmer;
 static struct conn *flush_head;
-static size_t chunk_bytes_freed;      /* since the last heap trim */
-static size_t chunk_bytes_freed_tick; /* ... as of the previous tick */
+static uint64_t turns_with_output;     /* flushes so far (for the trimmer) */
+static uint64_t turns_at_last_tick;
 
 static void plain_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ------------------------------------------------------------ buffers */
-
-/* A piece of queued output: bytes [pos, len) of data are still to go.
- * Chunks have a fixed size, so a client that stops reading costs its
- * queued bytes and no more (no doubling buffer, no copying on growth). */
-struct ochunk {
-    struct ochunk *next;
-    size_t pos, len, cap;
-    char data[];
-};
-
-/* Chunk allocations start small (a fan-out queues a line or two to each of
- * a thousand members in a turn: small chunks keep that burst's memory, and
- * so the heap's high-water mark, low) and double up to 16 KiB for clients
- * that receive a lot at once (the welcome burst, NAMES, LIST). */
-#define OCHUNK_MIN_ALLOC 256
-#define OCHUNK_MAX_ALLOC 16384
-
-/* A new chunk for n bytes, after a tail chunk of tail_cap bytes (0: none). */
-static struct ochunk *ochunk_new(size_t n, size_t tail_cap)
-{
-    size_t alloc = OCHUNK_MIN_ALLOC;
-    size_t want = tail_cap ? 2 * (tail_cap + sizeof(struct ochunk)) : 0;
-    while (alloc < OCHUNK_MAX_ALLOC && (alloc < want || alloc - sizeof(struct ochunk) < n))
-        alloc *= 2;
-    struct ochunk *k = malloc(alloc);
-    if (!k)
-        abort();
-    k->next = NULL;
-    k->pos = k->len = 0;
-    k->cap = alloc - sizeof *k;
-    return k;
-}
 
 /* Make room for n more bytes of input at the end of ibuf; ibuf never
  * grows past the recvq (recvq_check() closes the client first), which
@@ -108,10 +78,18 @@ static void ibuf_release(struct conn *c)
     c->ilen = c->icap = 0;
 }
 
-static void ochunk_free(struct ochunk *k)
+/* The chunks of c still in this turn's arena move to the heap: the
+ * socket did not take everything, and the arena is reset after the flush. */
+static void out_keep_past_turn(struct conn *c)
 {
-    chunk_bytes_freed += k->cap + sizeof *k;
-    free(k);
+    struct ochunk **pp = &c->ohead, *prev = NULL;
+    while (*pp) {
+        struct ochunk *k = ochunk_to_heap(*pp, prev ? prev->cap : 0);
+        *pp = k;
+        prev = k;
+        pp = &k->next;
+    }
+    c->otail = prev;
 }
 
 /* Drop everything queued. */
@@ -198,6 +176,8 @@ void conn_out_append(struct conn *c, const char *p, size_t n)
 {
     while (n) {
         struct ochunk *k = c->otail;
+        if (k && k->cap - k->len < n)
+            ochunk_extend(k, n - (k->cap - k->len));   /* the arena's newest: grows in place */
         if (!k || k->len == k->cap) {
             k = ochunk_new(n, c->otail ? c->otail->cap : 0);
             if (c->otail)
@@ -351,6 +331,8 @@ static void conn_flush(struct conn *c)
         out_discard(c);         /* nobody is left to read the ERROR line */
         return;
     }
+    if (r == FLUSH_BLOCKED)
+        out_keep_past_turn(c);
     plain_watch(c, r == FLUSH_BLOCKED);
 }
 
@@ -361,12 +343,15 @@ static void flusher_cb(evutil_socket_t fd, short what, void *arg)
 {
     while (flush_head) {
         struct conn *c = flush_head;
-        if (!c->client) {       /* closing: conn_io_close() handles it */
+        if (!c->client) {       /* closing: conn_io_close() writes it */
             flush_unlink(c);
+            out_keep_past_turn(c);
             continue;
         }
         conn_flush(c);
     }
+    outbuf_turn_end();          /* every arena chunk was written or moved */
+    turns_with_output++;
 }
 
 /* ------------------------------------------------------------ closing */
@@ -413,6 +398,7 @@ void conn_io_close(struct conn *c)
     /* Even when it is all out, the socket is freed from the loop (the
      * reaper may run inside one of this client's own callbacks, DIE). */
     plain_flush(c);
+    out_keep_past_turn(c);
     plain_watch(c, true);
 }
 
@@ -727,19 +713,21 @@ bool conn_io_start(struct conn *c, evutil_socket_t fd, SSL *ssl)
     return true;
 }
 
-/* Four times a second: once a burst of output (a join storm, a busy room)
- * has died down, give the heap's free pages back to the system. Output
- * chunks live for one loop turn, but a burst raises the heap's high-water
- * mark, and glibc would keep those pages resident. Not while traffic
- * flows: the trim walks the free lists. */
+/* Four times a second: once output has stopped for a quarter second
+ * (after a join storm, a busy evening), give free pages back to the
+ * system: the output arena's, and the heap's (a burst of joins and
+ * departures leaves free pages glibc would keep resident). Not while
+ * traffic flows: the trim walks the free lists. */
 static void trimmer_cb(evutil_socket_t fd, short what, void *arg)
 {
-    bool quiet = chunk_bytes_freed - chunk_bytes_freed_tick < 64 * 1024;
-    if (quiet && chunk_bytes_freed >= 4 * 1024 * 1024) {
+    static uint64_t turns_at_last_trim;
+    bool quiet = turns_with_output == turns_at_last_tick;
+    if (quiet && turns_with_output != turns_at_last_trim) {
+        outbuf_quiet();
         malloc_trim(0);
-        chunk_bytes_freed = 0;
+        turns_at_last_trim = turns_with_output;
     }
-    chunk_bytes_freed_tick = chunk_bytes_freed;
+    turns_at_last_tick = turns_with_output;
 }
 
 /* The end-of-turn flush event. */
@@ -753,6 +741,7 @@ void conn_io_init(void)
 
 void conn_io_shutdown(void)
 {
+    outbuf_shutdown();
     if (flusher)
         event_free(flusher);
     if (trimmer)
