@@ -6,16 +6,21 @@
 # started server. Prints a comparison table with ratios against the best
 # peer and writes every JSON result line to a results file.
 #
-#   contrib/bench/run.sh [--quick] [--servers LIST] [--scenarios LIST]
+#   contrib/bench/run.sh [--peers] [--quick] [--servers LIST] [--scenarios LIST]
 #                        [--ngircd PATH] [--inspircd PATH] [--out FILE]
 #                        [--no-build] [--keep] [--configs-only DIR]
+#   contrib/bench/run.sh --table FILE.tsv   (print an earlier run's table again)
+#
+# --peers fetches Debian's ngircd and inspircd first (fetch-peers.sh), so
+# on a fresh machine `contrib/bench/run.sh --peers` is the whole comparison
+# (the build dependencies are installed when meson is missing).
 #
 # Environment (defaults are the issue's sizes; --quick shrinks them):
 #   NGIRCD, INSPIRCD       peer binaries (see fetch-peers.sh)
 #   BUILD_DIR              havend release build [build-bench]
 #   CONNECT_N, CONNECT_C   clients, and the list of in-flight counts [10000, "10 100"]
 #   IDLE_N, IDLE_K         clients and channels [10000, 10]
-#   FANOUT_M, FANOUT_S, FANOUT_LADDER   [1000, 100, "0.5,1,2,4,8,16"]
+#   FANOUT_M, FANOUT_S, FANOUT_LADDER   [1000, 100, "0.5,1,2,4,8,16,32,64"]
 #   PRIVMSG_P, PRIVMSG_LADDER           [1000, "1,4,16,64"]
 #   DURATION, DRAIN, SETTLE             seconds per rung, after, before [10, 2, 1]
 #   CONNECT_TIMEOUT        seconds a connect run may take; slower servers
@@ -34,6 +39,8 @@ quick=0
 build=1
 keep=0
 servers=""
+peers=0
+table_only=""
 scenarios="connect idle fanout privmsg"
 out=""
 configs_only=""
@@ -44,9 +51,57 @@ usage() {
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 }
 
+# ------------------------------------------------------------ table
+
+# One row per (scenario, metric), one column per server, then for each
+# havend config its ratio to the best peer (best = highest, or lowest where
+# lower is better; a ratio > 1 means havend is ahead either way).
+print_table() { # summary.tsv
+    awk -F'\t' -v servers="$servers" '
+    BEGIN { ns = split(servers, S, " ") }
+    {
+        key = $2 " | " $3
+        if (!(key in seen)) { seen[key] = 1; order[++nk] = key; better[key] = $6 }
+        val[key, $1] = $4
+    }
+    function fmt(v) { return v == "" ? "-" : (v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)) }
+    END {
+        np = 0; nh = 0
+        for (i = 1; i <= ns; i++) if (S[i] ~ /^havend/) H[++nh] = S[i]; else P[++np] = S[i]
+        hdr = sprintf("%-60s", "scenario | metric")
+        for (i = 1; i <= ns; i++) hdr = hdr sprintf(" %14s", S[i])
+        if (np) for (i = 1; i <= nh; i++) hdr = hdr sprintf(" %14s", substr(H[i], 8) "/peer")
+        print hdr
+        for (k = 1; k <= nk; k++) {
+            key = order[k]
+            row = sprintf("%-60s", key (better[key] == "lo" ? " (lower=better)" : ""))
+            for (i = 1; i <= ns; i++) row = row sprintf(" %14s", fmt(val[key, S[i]]))
+            best = ""
+            for (i = 1; i <= np; i++) {
+                v = val[key, P[i]]
+                if (v == "") continue
+                if (best == "" || (better[key] == "hi" ? v + 0 > best + 0 : v + 0 < best + 0)) best = v
+            }
+            if (np) for (i = 1; i <= nh; i++) {
+                v = val[key, H[i]]
+                r = "-"
+                if (v != "" && best != "") {
+                    if (better[key] == "hi" && best + 0 > 0) r = sprintf("x%.2f", v / best)
+                    else if (better[key] == "lo" && v + 0 > 0) r = sprintf("x%.2f", best / v)
+                }
+                row = row sprintf(" %14s", r)
+            }
+            print row
+        }
+    }
+' "$1"
+}
+
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) quick=1 ;;
+        --peers) peers=1 ;;
+        --table) table_only=$2; shift ;;
         --servers) servers=$2; shift ;;
         --scenarios) scenarios=$2; shift ;;
         --ngircd) NGIRCD=$2; shift ;;
@@ -67,13 +122,21 @@ if [ $quick = 1 ]; then
     : "${DURATION:=2}" "${DRAIN:=1}" "${SETTLE:=0.5}" "${CONNECT_TIMEOUT:=10}" "${SETUP_TIMEOUT:=60}"
 fi
 : "${CONNECT_N:=10000}" "${CONNECT_C:=10 100}" "${IDLE_N:=10000}" "${IDLE_K:=10}"
-: "${FANOUT_M:=1000}" "${FANOUT_S:=100}" "${FANOUT_LADDER:=0.5,1,2,4,8,16}"
+: "${FANOUT_M:=1000}" "${FANOUT_S:=100}" "${FANOUT_LADDER:=0.5,1,2,4,8,16,32,64}"
 : "${PRIVMSG_P:=1000}" "${PRIVMSG_LADDER:=1,4,16,64}"
 : "${DURATION:=10}" "${DRAIN:=2}" "${SETTLE:=1}" "${SENDQ:=8388608}"
 : "${CONNECT_TIMEOUT:=60}" "${SETUP_TIMEOUT:=300}"
 : "${SERVER_CPU:=0}" "${GEN_CPU:=1}"
 BUILD_DIR=${BUILD_DIR:-$root/build-bench}
 
+if [ -n "$table_only" ]; then   # the table of an earlier run's .tsv
+    [ -n "$servers" ] || servers=$(cut -f1 "$table_only" | awk '!seen[$0]++' | paste -sd' ')
+    print_table "$table_only"
+    exit 0
+fi
+if [ $peers = 1 ]; then
+    eval "$("$root/contrib/bench/fetch-peers.sh")"
+fi
 if [ -z "$servers" ]; then
     servers="havend-bare havend-default"
     [ -n "$NGIRCD" ] && servers="$servers ngircd"
@@ -287,6 +350,7 @@ fi
 # ------------------------------------------------------------ build
 
 if [ $build = 1 ]; then
+    command -v meson >/dev/null 2>&1 || "$root/contrib/install-deps.sh" >&2
     if [ ! -f "$BUILD_DIR/build.ninja" ]; then
         meson setup "$BUILD_DIR" --buildtype=release >&2
     fi
@@ -454,49 +518,7 @@ for kind in $servers; do
     done
 done
 
-# ------------------------------------------------------------ table
-
-# One row per (scenario, metric), one column per server, then for each
-# havend config its ratio to the best peer (best = highest, or lowest where
-# lower is better; a ratio > 1 means havend is ahead either way).
-awk -F'\t' -v servers="$servers" '
-    BEGIN { ns = split(servers, S, " ") }
-    {
-        key = $2 " | " $3
-        if (!(key in seen)) { seen[key] = 1; order[++nk] = key; better[key] = $6 }
-        val[key, $1] = $4
-    }
-    function fmt(v) { return v == "" ? "-" : (v >= 100 ? sprintf("%.0f", v) : sprintf("%.3g", v)) }
-    END {
-        np = 0; nh = 0
-        for (i = 1; i <= ns; i++) if (S[i] ~ /^havend/) H[++nh] = S[i]; else P[++np] = S[i]
-        hdr = sprintf("%-60s", "scenario | metric")
-        for (i = 1; i <= ns; i++) hdr = hdr sprintf(" %14s", S[i])
-        if (np) for (i = 1; i <= nh; i++) hdr = hdr sprintf(" %14s", substr(H[i], 8) "/peer")
-        print hdr
-        for (k = 1; k <= nk; k++) {
-            key = order[k]
-            row = sprintf("%-60s", key (better[key] == "lo" ? " (lower=better)" : ""))
-            for (i = 1; i <= ns; i++) row = row sprintf(" %14s", fmt(val[key, S[i]]))
-            best = ""
-            for (i = 1; i <= np; i++) {
-                v = val[key, P[i]]
-                if (v == "") continue
-                if (best == "" || (better[key] == "hi" ? v + 0 > best + 0 : v + 0 < best + 0)) best = v
-            }
-            if (np) for (i = 1; i <= nh; i++) {
-                v = val[key, H[i]]
-                r = "-"
-                if (v != "" && best != "") {
-                    if (better[key] == "hi" && best + 0 > 0) r = sprintf("x%.2f", v / best)
-                    else if (better[key] == "lo" && v + 0 > 0) r = sprintf("x%.2f", best / v)
-                }
-                row = row sprintf(" %14s", r)
-            }
-            print row
-        }
-    }
-' "$summary" | tee "${out%.jsonl}.table"
+print_table "$summary" | tee "${out%.jsonl}.table"
 log "JSON lines: $out; table: ${out%.jsonl}.table; commands: $cmdlog"
 if [ -n "$failed" ]; then
     log "could not start the server for:$failed"

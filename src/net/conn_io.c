@@ -82,14 +82,35 @@ static void ibuf_release(struct conn *c)
  * socket did not take everything, and the arena is reset after the flush. */
 static void out_keep_past_turn(struct conn *c)
 {
-    struct ochunk **pp = &c->ohead, *prev = NULL;
-    while (*pp) {
-        struct ochunk *k = ochunk_to_heap(*pp, prev ? prev->cap : 0);
-        *pp = k;
-        prev = k;
-        pp = &k->next;
+    struct ochunk *k = c->ohead, *tail = NULL;
+    c->ohead = NULL;
+    while (k) {
+        struct ochunk *next = k->next;
+        if (k->heap) {
+            k->next = NULL;
+            *(tail ? &tail->next : &c->ohead) = k;
+            tail = k;
+        } else {
+            /* Fill the heap tail's free space first, so a blocked client
+             * costs its queued bytes and not a chunk per turn. */
+            const char *p = k->data + k->pos;
+            size_t n = k->len - k->pos;
+            while (n) {
+                if (!tail || tail->len == tail->cap) {
+                    struct ochunk *h = ochunk_heap_new(n, tail ? tail->cap : 0);
+                    *(tail ? &tail->next : &c->ohead) = h;
+                    tail = h;
+                }
+                size_t take = n < tail->cap - tail->len ? n : tail->cap - tail->len;
+                memcpy(tail->data + tail->len, p, take);
+                tail->len += take;
+                p += take;
+                n -= take;
+            }
+        }
+        k = next;
     }
-    c->otail = prev;
+    c->otail = tail;
 }
 
 /* Drop everything queued. */

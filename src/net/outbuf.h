@@ -21,9 +21,9 @@ struct ochunk *ochunk_new(size_t n, size_t tail_cap);
  * returns the capacity added (0: append a new chunk instead). */
 size_t ochunk_extend(struct ochunk *k, size_t n);
 void ochunk_free(struct ochunk *k);
-/* k, or a heap copy of its unsent bytes (taking over k->next) if k lives
- * in the arena; the arena copy is then garbage. */
-struct ochunk *ochunk_to_heap(struct ochunk *k, size_t tail_cap);
+/* An empty heap chunk (outlives the turn) for at least n bytes, after a
+ * chunk of tail_cap bytes: sizes double from 256 B to 16 KiB. */
+struct ochunk *ochunk_heap_new(size_t n, size_t tail_cap);
 /* The flush wrote or moved every arena chunk: reuse the arena. */
 void outbuf_turn_end(void);
 /* No output for a while: give the arena's pages back. */
