@@ -23,7 +23,14 @@ void cmd_oper(struct client *u, struct message *m)
         log_msg(LOG_WARN, "client %s failed OPER (no such block)", u->uid);
         return;
     }
-    if (!passwd_verify(op->password_hash, m->params[1])) {
+    enum passwd_result r = passwd_check(op->password_hash, m->params[1]);
+    if (r == PASSWD_BUSY) {
+        send_line(u, ":%s NOTICE %s :*** Too many password checks right now; try OPER again in a moment",
+                  srv.name, u->nick);
+        log_msg(LOG_WARN, "client %s: OPER not checked (password checks busy)", u->uid);
+        return;
+    }
+    if (r != PASSWD_OK) {
         send_numeric(u, ERR_PASSWDMISMATCH, ":Password incorrect");
         log_msg(LOG_WARN, "client %s failed OPER as %s (bad password)", u->uid, op->name);
         return;

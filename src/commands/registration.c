@@ -150,10 +150,17 @@ void registration_try_complete(struct client *u)
     if (!c->got_nick || !c->got_user || c->cap_negotiating || c->dead)
         return;
     sasl_registration_abort(u);
-    if (srv.conf->password_hash && (!c->pass || !passwd_verify(srv.conf->password_hash, c->pass))) {
-        send_numeric(u, ERR_PASSWDMISMATCH, ":Password incorrect");
-        conn_close(c, "Bad Password");
-        return;
+    if (srv.conf->password_hash) {
+        enum passwd_result r = c->pass ? passwd_check(srv.conf->password_hash, c->pass) : PASSWD_WRONG;
+        if (r == PASSWD_BUSY) {
+            conn_close(c, "Server busy checking passwords; try again in a moment");
+            return;
+        }
+        if (r != PASSWD_OK) {
+            send_numeric(u, ERR_PASSWDMISMATCH, ":Password incorrect");
+            conn_close(c, "Bad Password");
+            return;
+        }
     }
     /* Modules may rename the user before the welcome (e.g. pseudonyms). */
     hooks_notify(HV_HOOK_REGISTERING, u, NULL, NULL, NULL, NULL);

@@ -122,6 +122,10 @@ const struct conf_oper *config_find_oper(const struct config *conf, const char *
 /* Password hashes (PBKDF2-HMAC-SHA256 via OpenSSL). */
 char *passwd_hash(const char *password);           /* malloc'd, NULL on error */
 bool passwd_verify(const char *hash, const char *password);
+/* passwd_verify() within the server's time budget for password checks
+ * (conf/passwd.c): PASSWD_BUSY when it is spent, without checking. */
+enum passwd_result { PASSWD_OK, PASSWD_WRONG, PASSWD_BUSY };
+enum passwd_result passwd_check(const char *hash, const char *password);
 /* True when hash is well-formed (checked at config load). */
 bool passwd_hash_valid(const char *hash);
 

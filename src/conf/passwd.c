@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -134,6 +135,41 @@ char *passwd_hash(const char *password)
                  (const char *)salt64, (const char *)key64);
     OPENSSL_cleanse(key64, sizeof key64);
     return out;
+}
+
+/* PBKDF2 is slow on purpose and runs inside the event loop: a flood of
+ * wrong passwords (PASS, OPER, AUTHENTICATE) from many connections would
+ * stall everyone. All checks together get a budget of PBKDF2 rounds:
+ * PASSWD_BUDGET_RATE a second (five checks at the default cost, about a
+ * tenth of a second of work here), a burst of up to PASSWD_BUDGET_BURST.
+ * Past it a check is refused without being run, and the caller says "try
+ * again in a moment". Counting rounds rather than milliseconds keeps the
+ * limit the same on a slow machine or under valgrind. */
+#define PASSWD_BUDGET_RATE 500000
+#define PASSWD_BUDGET_BURST 1000000
+
+enum passwd_result passwd_check(const char *hash, const char *password)
+{
+    static int64_t budget = PASSWD_BUDGET_BURST, at_ms;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    if (at_ms) {
+        budget += (now - at_ms) * (PASSWD_BUDGET_RATE / 1000);
+        if (budget > PASSWD_BUDGET_BURST)
+            budget = PASSWD_BUDGET_BURST;
+    }
+    at_ms = now;
+    struct pbkdf2 p;
+    if (!pbkdf2_parse(hash, &p))
+        return PASSWD_WRONG;
+    if (budget <= 0)
+        return PASSWD_BUSY;
+    budget -= p.iter;
+    bool ok = passwd_verify(hash, password);
+    clock_gettime(CLOCK_MONOTONIC, &t);   /* time spent checking refills nothing */
+    at_ms = (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return ok ? PASSWD_OK : PASSWD_WRONG;
 }
 
 /* Check a password against a hash in constant time; false for a wrong
