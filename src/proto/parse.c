@@ -24,10 +24,12 @@ static int tag_key_valid(const char *k, size_t len)
     return 1;
 }
 
-/* Check the tag section "k=v;k2;..." for syntax the spec forbids. */
+/* Check the tag section "k=v;k2;..." for syntax the spec forbids. A raw
+ * CR in a value (it must arrive escaped, as \r) would have been relayed
+ * as a bare CR in the client-only tags of a PRIVMSG (found by fuzzing). */
 static int tags_valid(const char *tags)
 {
-    if (!*tags)
+    if (!*tags || strchr(tags, '\r'))
         return 0;
     const char *p = tags;
     while (*p) {

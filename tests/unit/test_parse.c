@@ -87,4 +87,6 @@ Test(parse, empty_and_broken_lines)
     cr_assert_eq(parse("@ PING x", b, &m), PARSE_BAD_TAGS);
     cr_assert_eq(parse("@=v PING x", b, &m), PARSE_BAD_TAGS);
     cr_assert_eq(parse("@a$b=1 PING x", b, &m), PARSE_BAD_TAGS);
+    /* a raw CR in a value must arrive escaped (\r); relayed raw it ends a line early */
+    cr_assert_eq(parse("@+x=a\rb PRIVMSG #c :hi", b, &m), PARSE_BAD_TAGS);
 }
