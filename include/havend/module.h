@@ -287,6 +287,18 @@ enum { HV_LOG_ERROR = 0, HV_LOG_WARN, HV_LOG_INFO, HV_LOG_DEBUG };
  * line). */
 void hv_conf_error(char *err, size_t errlen, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* A module's config parser reporting its first error: hv_conf_fail()
+ * writes "<file>:<line>: <prefix><path>: <reason>" into err (as
+ * hv_conf_error) and sets failed; once failed, later calls do nothing.
+ * Set it up as { err, errlen, "mymodule.", false }. */
+struct hv_conf_errors {
+    char *err;
+    size_t errlen;
+    const char *prefix;        /* e.g. "moderation."; "" for none */
+    bool failed;
+};
+void hv_conf_fail(struct hv_conf_errors *x, const config_setting_t *s, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* rfc1459 casefolding, as the server compares nicks and channel names
  * (A-Z [ ] \ ~ become a-z { } | ^): at most len-1 bytes of src and a NUL
  * into dst (nothing when len is 0). dst may be src. */

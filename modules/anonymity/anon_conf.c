@@ -24,28 +24,6 @@
 static const char *const default_reserved[] = { "*mod*", "*admin*", "*staff*", "*oper*", "*guide*", "*crisis*",
                                                 "*help*", "*service*", "*serv", NULL };
 
-/* Where we are while parsing, for error messages. */
-struct ctx {
-    char *err;
-    size_t errlen;
-    bool failed;
-};
-
-/* Record an error as "anonymity.key: reason". The first error wins; hv_conf_error() adds "file:line: ". */
-__attribute__((format(printf, 4, 5)))
-static void fail(struct ctx *x, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-    if (x->failed)
-        return;
-    x->failed = true;
-    char reason[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    hv_conf_error(x->err, x->errlen, s, "anonymity.%s: %s", key, reason);
-}
-
 /* strdup that aborts: a half-built config on OOM is not worth handling. */
 static char *xstrdup(const char *s)
 {
@@ -93,7 +71,7 @@ static const char *word_problem(char *w)
 
 /* Load one word list: one word per line, '#' starts a comment, blank lines
  * ignored, duplicates dropped. Reports problems against the setting s. */
-static bool load_words(struct ctx *x, const config_setting_t *s, const char *key, const char *name, char ***out,
+static bool load_words(struct hv_conf_errors *x, const config_setting_t *s, const char *key, const char *name, char ***out,
                        size_t *nout)
 {
     char path[4096];
@@ -103,7 +81,7 @@ static bool load_words(struct ctx *x, const config_setting_t *s, const char *key
         snprintf(path, sizeof path, "%s/%s", hv_config_dir(), name);
     FILE *f = fopen(path, "r");
     if (!f) {
-        fail(x, s, key, "cannot read the word list %s: %s", path, strerror(errno));
+        hv_conf_fail(x, s, key, "cannot read the word list %s: %s", path, strerror(errno));
         return false;
     }
     char **v = NULL, line[256];
@@ -113,7 +91,7 @@ static bool load_words(struct ctx *x, const config_setting_t *s, const char *key
     while (ok && fgets(line, sizeof line, f)) {
         total += strlen(line);
         if (total > WORDFILE_MAX) {
-            fail(x, s, key, "%s: the word list is too large (at most 1 MiB)", path);
+            hv_conf_fail(x, s, key, "%s: the word list is too large (at most 1 MiB)", path);
             ok = false;
             break;
         }
@@ -134,7 +112,7 @@ static bool load_words(struct ctx *x, const config_setting_t *s, const char *key
             continue;
         const char *why = word_problem(w);
         if (why) {
-            fail(x, s, key, "%s:%u: \"%.20s\": %s", path, lineno, w, why);
+            hv_conf_fail(x, s, key, "%s:%u: \"%.20s\": %s", path, lineno, w, why);
             ok = false;
             break;
         }
@@ -144,19 +122,19 @@ static bool load_words(struct ctx *x, const config_setting_t *s, const char *key
         if (dup)
             continue;
         if (n == WORDS_MAX) {
-            fail(x, s, key, "%s: too many words (at most %d)", path, WORDS_MAX);
+            hv_conf_fail(x, s, key, "%s: too many words (at most %d)", path, WORDS_MAX);
             ok = false;
             break;
         }
         push(&v, &n, &cap, xstrdup(w));
     }
     if (ok && ferror(f)) {
-        fail(x, s, key, "cannot read the word list %s: %s", path, strerror(errno));
+        hv_conf_fail(x, s, key, "cannot read the word list %s: %s", path, strerror(errno));
         ok = false;
     }
     fclose(f);
     if (ok && n == 0) {
-        fail(x, s, key, "the word list %s has no words (one word per line)", path);
+        hv_conf_fail(x, s, key, "the word list %s has no words (one word per line)", path);
         ok = false;
     }
     if (!ok) {
@@ -169,31 +147,31 @@ static bool load_words(struct ctx *x, const config_setting_t *s, const char *key
 }
 
 /* A string member: *out stays def when absent. */
-static bool get_string(struct ctx *x, const config_setting_t *g, const char *key, const char **out)
+static bool get_string(struct hv_conf_errors *x, const config_setting_t *g, const char *key, const char **out)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        fail(x, s, key, "must be a string in double quotes");
+        hv_conf_fail(x, s, key, "must be a string in double quotes");
         return false;
     }
     *out = config_setting_get_string(s);
     if (!**out) {
-        fail(x, s, key, "must not be empty");
+        hv_conf_fail(x, s, key, "must not be empty");
         return false;
     }
     return true;
 }
 
 /* A boolean member: *out stays as it is when absent. */
-static bool get_bool(struct ctx *x, const config_setting_t *g, const char *key, bool *out)
+static bool get_bool(struct hv_conf_errors *x, const config_setting_t *g, const char *key, bool *out)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-        fail(x, s, key, "must be true or false");
+        hv_conf_fail(x, s, key, "must be true or false");
         return false;
     }
     *out = config_setting_get_bool(s) != 0;
@@ -201,18 +179,18 @@ static bool get_bool(struct ctx *x, const config_setting_t *g, const char *key, 
 }
 
 /* An integer member within [min, max]: *out stays as it is when absent. */
-static bool get_int(struct ctx *x, const config_setting_t *g, const char *key, int min, int max, int *out)
+static bool get_int(struct hv_conf_errors *x, const config_setting_t *g, const char *key, int min, int max, int *out)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
-        fail(x, s, key, "must be a whole number");
+        hv_conf_fail(x, s, key, "must be a whole number");
         return false;
     }
     long long v = config_setting_get_int64(s);
     if (v < min || v > max) {
-        fail(x, s, key, "must be between %d and %d (got %lld)", min, max, v);
+        hv_conf_fail(x, s, key, "must be between %d and %d (got %lld)", min, max, v);
         return false;
     }
     *out = (int)v;
@@ -220,7 +198,7 @@ static bool get_int(struct ctx *x, const config_setting_t *g, const char *key, i
 }
 
 /* reserved_nicks: an array (or list) of glob patterns; absent = defaults. */
-static bool get_reserved(struct ctx *x, const config_setting_t *g, struct anon_conf *c)
+static bool get_reserved(struct hv_conf_errors *x, const config_setting_t *g, struct anon_conf *c)
 {
     size_t cap = 0;
     const config_setting_t *s = g ? config_setting_get_member(g, "reserved_nicks") : NULL;
@@ -230,19 +208,19 @@ static bool get_reserved(struct ctx *x, const config_setting_t *g, struct anon_c
         return true;
     }
     if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
-        fail(x, s, "reserved_nicks", "must be a list of patterns in [ ], e.g. [ \"*mod*\", \"*admin*\" ]");
+        hv_conf_fail(x, s, "reserved_nicks", "must be a list of patterns in [ ], e.g. [ \"*mod*\", \"*admin*\" ]");
         return false;
     }
     int n = config_setting_length(s);
     if (n > RESERVED_MAX) {
-        fail(x, s, "reserved_nicks", "too many patterns (at most %d)", RESERVED_MAX);
+        hv_conf_fail(x, s, "reserved_nicks", "too many patterns (at most %d)", RESERVED_MAX);
         return false;
     }
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *p = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
         if (!p || !*p || strlen(p) > PATTERN_MAX || strpbrk(p, " ,\r\n\001")) {
-            fail(x, e, "reserved_nicks", "entry %d must be a non-empty pattern of at most %d characters, "
+            hv_conf_fail(x, e, "reserved_nicks", "entry %d must be a non-empty pattern of at most %d characters, "
                  "without spaces or commas", i + 1, PATTERN_MAX);
             return false;
         }
@@ -252,7 +230,7 @@ static bool get_reserved(struct ctx *x, const config_setting_t *g, struct anon_c
 }
 
 /* Every member must be a setting we know, so typos are reported. */
-static bool only_known(struct ctx *x, const config_setting_t *g)
+static bool only_known(struct hv_conf_errors *x, const config_setting_t *g)
 {
     static const char *const known[] = { "nick_policy", "adjectives", "nouns", "reserved_nicks", "block_ctcp",
                                          "caller_id", "accept_max", "pm_delay", NULL };
@@ -263,7 +241,7 @@ static bool only_known(struct ctx *x, const config_setting_t *g)
         for (size_t k = 0; n && known[k]; k++)
             ok = ok || strcmp(n, known[k]) == 0;
         if (!ok) {
-            fail(x, s, n ? n : "?", "unknown setting (expected nick_policy, adjectives, nouns, reserved_nicks, "
+            hv_conf_fail(x, s, n ? n : "?", "unknown setting (expected nick_policy, adjectives, nouns, reserved_nicks, "
                  "block_ctcp, caller_id, accept_max or pm_delay)");
             return false;
         }
@@ -274,7 +252,7 @@ static bool only_known(struct ctx *x, const config_setting_t *g)
 /* Build the settings from group g, checking everything. */
 struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t errlen)
 {
-    struct ctx x = { err, errlen, false };
+    struct hv_conf_errors x = { err, errlen, "anonymity.", false };
     struct anon_conf *c = calloc(1, sizeof *c);
     if (!c)
         abort();
@@ -286,7 +264,7 @@ struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t er
     const char *policy = "assigned", *adj = "words/adjectives.txt", *nouns = "words/nouns.txt";
 
     if (g && !config_setting_is_group(g)) {
-        fail(&x, g, "", "must be a group: anonymity = { ... };");
+        hv_conf_fail(&x, g, "", "must be a group: anonymity = { ... };");
         anon_conf_free(c);
         return NULL;
     }
@@ -302,7 +280,7 @@ struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t er
         } else if (strcmp(policy, "chosen") == 0) {
             c->policy = ANON_CHOSEN;
         } else {
-            fail(&x, config_setting_get_member(g, "nick_policy"), "nick_policy",
+            hv_conf_fail(&x, config_setting_get_member(g, "nick_policy"), "nick_policy",
                  "must be \"assigned\" or \"chosen\" (got \"%.32s\")", policy);
             ok = false;
         }
@@ -314,7 +292,7 @@ struct anon_conf *anon_conf_load(const config_setting_t *g, char *err, size_t er
     if (ok) {
         int maxlen = anon_pseudonym_maxlen();
         if (anon_pseudonym_space(c, maxlen) < 1) {
-            fail(&x, sa ? sa : g, "adjectives", "no pseudonym from these word lists fits in %d characters "
+            hv_conf_fail(&x, sa ? sa : g, "adjectives", "no pseudonym from these word lists fits in %d characters "
                  "(limits.nicklen); use shorter words or a larger nicklen", maxlen);
             ok = false;
         }

@@ -75,59 +75,37 @@ static const char *const default_ignore[] = {
     NULL
 };
 
-/* Where we are while parsing, for error messages. */
-struct ctx {
-    char *err;
-    size_t errlen;
-    bool failed;
-};
-
-/* Record an error as "crisis.key: reason". The first error wins; hv_conf_error() adds "file:line: ". */
-__attribute__((format(printf, 4, 5)))
-static void fail(struct ctx *x, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-    if (x->failed)
-        return;
-    x->failed = true;
-    char reason[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    hv_conf_error(x->err, x->errlen, s, "crisis.%s: %s", key, reason);
-}
-
 /* A string member (def when absent); NULL after reporting a bad one. */
-static const char *get_str(struct ctx *x, const config_setting_t *g, const char *key, const char *def, size_t max)
+static const char *get_str(struct hv_conf_errors *x, const config_setting_t *g, const char *key, const char *def, size_t max)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
     if (!s)
         return def;
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        fail(x, s, key, "must be a string in double quotes");
+        hv_conf_fail(x, s, key, "must be a string in double quotes");
         return NULL;
     }
     const char *v = config_setting_get_string(s);
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
         if (*p < 0x20 || *p == 0x7F) {
-            fail(x, s, key, "must be a single line of printable text");
+            hv_conf_fail(x, s, key, "must be a single line of printable text");
             return NULL;
         }
     if (strlen(v) > max) {
-        fail(x, s, key, "is too long (at most %zu bytes)", max);
+        hv_conf_fail(x, s, key, "is too long (at most %zu bytes)", max);
         return NULL;
     }
     return v;
 }
 
 /* A boolean member (def when absent). */
-static bool get_bool(struct ctx *x, const config_setting_t *g, const char *key, bool def)
+static bool get_bool(struct hv_conf_errors *x, const config_setting_t *g, const char *key, bool def)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
     if (!s)
         return def;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-        fail(x, s, key, "must be true or false");
+        hv_conf_fail(x, s, key, "must be true or false");
         return def;
     }
     return config_setting_get_bool(s) != 0;
@@ -164,14 +142,14 @@ bool crisis_phrase_split(const char *s, int *topic, const char **phrase)
 }
 
 /* Add one phrase (text as configured) of kind to out; false after reporting. */
-static bool add_phrase(struct ctx *x, const config_setting_t *s, const char *key, const char *text, int kind,
+static bool add_phrase(struct hv_conf_errors *x, const config_setting_t *s, const char *key, const char *text, int kind,
                        struct crisis_conf *out)
 {
     int topic;
     const char *phrase;
     char list[300];
     if (!crisis_phrase_split(text, &topic, &phrase)) {
-        fail(x, s, key, "\"%s\": the part before ':' must be a topic (%s)", text, crisis_topic_list(list, sizeof list));
+        hv_conf_fail(x, s, key, "\"%s\": the part before ':' must be a topic (%s)", text, crisis_topic_list(list, sizeof list));
         return false;
     }
     /* The matcher needs at least two letters or digits to look for. */
@@ -180,7 +158,7 @@ static bool add_phrase(struct ctx *x, const config_setting_t *s, const char *key
     for (size_t i = 0; i < len; i++)
         chars += norm[i] != ' ' && norm[i] != '*';
     if (chars < 2) {
-        fail(x, s, key, "\"%s\" has no words left to match once punctuation is removed", text);
+        hv_conf_fail(x, s, key, "\"%s\" has no words left to match once punctuation is removed", text);
         return false;
     }
     char *copy = strdup(phrase);
@@ -191,7 +169,7 @@ static bool add_phrase(struct ctx *x, const config_setting_t *s, const char *key
 }
 
 /* One phrase list (its built-in default when absent). */
-static void get_phrases(struct ctx *x, const config_setting_t *g, const char *key, int kind,
+static void get_phrases(struct hv_conf_errors *x, const config_setting_t *g, const char *key, int kind,
                         const char *const *def, struct crisis_conf *out)
 {
     const config_setting_t *l = g ? config_setting_get_member(g, key) : NULL;
@@ -200,10 +178,10 @@ static void get_phrases(struct ctx *x, const config_setting_t *g, const char *ke
         while (def[n])
             n++;
     } else if (!config_setting_is_aggregate(l) || config_setting_type(l) == CONFIG_TYPE_GROUP) {
-        fail(x, l, key, "must be a list of phrases in double quotes, e.g. [ \"want to die\", \"end it all\" ]");
+        hv_conf_fail(x, l, key, "must be a list of phrases in double quotes, e.g. [ \"want to die\", \"end it all\" ]");
         return;
     } else if ((n = (size_t)config_setting_length(l)) > PHRASES_MAX) {
-        fail(x, l, key, "has too many phrases (at most %d)", PHRASES_MAX);
+        hv_conf_fail(x, l, key, "has too many phrases (at most %d)", PHRASES_MAX);
         return;
     }
     struct crisis_phrase *v = realloc(out->phrases, (out->nphrases + n + 1) * sizeof *v);
@@ -218,16 +196,16 @@ static void get_phrases(struct ctx *x, const config_setting_t *g, const char *ke
         const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
         const char *t = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
         if (!t)
-            fail(x, e, key, "must contain only phrases in double quotes");
+            hv_conf_fail(x, e, key, "must contain only phrases in double quotes");
         else if (strlen(t) > PHRASE_MAX)
-            fail(x, e, key, "\"%.40s...\" is too long (at most %d bytes)", t, PHRASE_MAX);
+            hv_conf_fail(x, e, key, "\"%.40s...\" is too long (at most %d bytes)", t, PHRASE_MAX);
         else
             add_phrase(x, e, key, t, kind, out);
     }
 }
 
 /* Reject settings the module does not know (typos would be silently ignored). */
-static void only_known(struct ctx *x, const config_setting_t *g)
+static void only_known(struct hv_conf_errors *x, const config_setting_t *g)
 {
     static const char *const known[] = { "service_nick", "directory", "default_region", "staff_channel",
                                          "alert_text", "scan_private", "channel_commands", "interval", "urgent",
@@ -239,7 +217,7 @@ static void only_known(struct ctx *x, const config_setting_t *g)
         for (const char *const *k = known; *k && !ok; k++)
             ok = n && strcmp(n, *k) == 0;
         if (!ok)
-            fail(x, s, n ? n : "?", "unknown setting (expected service_nick, directory, default_region, "
+            hv_conf_fail(x, s, n ? n : "?", "unknown setting (expected service_nick, directory, default_region, "
                  "staff_channel, alert_text, scan_private, channel_commands, interval, urgent, concern or "
                  "ignore_phrases)");
     }
@@ -249,7 +227,7 @@ int crisis_conf_parse(const config_setting_t *g, const char *base_dir, struct cr
                       size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    struct ctx x = { err, errlen, false };
+    struct hv_conf_errors x = { err, errlen, "crisis.", false };
     if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
         snprintf(err, errlen, "crisis must be a group: crisis = { ... };");
         return -1;
@@ -257,17 +235,17 @@ int crisis_conf_parse(const config_setting_t *g, const char *base_dir, struct cr
     only_known(&x, g);
     const char *nick = get_str(&x, g, "service_nick", "Crisis", CRISIS_NICK_MAX);
     if (nick && !nick_ok(nick))
-        fail(&x, config_setting_get_member(g, "service_nick"), "service_nick", "\"%s\" is not a valid nick", nick);
+        hv_conf_fail(&x, config_setting_get_member(g, "service_nick"), "service_nick", "\"%s\" is not a valid nick", nick);
     const char *dir = get_str(&x, g, "directory", "resources.conf", PATH_MAX_LEN);
     if (dir && !*dir)
-        fail(&x, config_setting_get_member(g, "directory"), "directory", "must name the resource directory file");
+        hv_conf_fail(&x, config_setting_get_member(g, "directory"), "directory", "must name the resource directory file");
     const char *region = get_str(&x, g, "default_region", "US", 2);
     if (region && *region && (strlen(region) != 2 || strspn(region, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 2))
-        fail(&x, config_setting_get_member(g, "default_region"), "default_region",
+        hv_conf_fail(&x, config_setting_get_member(g, "default_region"), "default_region",
              "\"%s\" must be a region code from the directory (two upper-case letters, e.g. \"US\"), or \"\"", region);
     const char *staff = get_str(&x, g, "staff_channel", "#staff", CRISIS_CHANNEL_MAX);
     if (staff && *staff && (staff[0] != '#' || strlen(staff) < 2 || strpbrk(staff, " ,:\a")))
-        fail(&x, config_setting_get_member(g, "staff_channel"), "staff_channel",
+        hv_conf_fail(&x, config_setting_get_member(g, "staff_channel"), "staff_channel",
              "\"%s\" must be a channel name such as \"#staff\", or \"\" for no alerts", staff);
     out->alert_text = get_bool(&x, g, "alert_text", false);
     out->scan_private = get_bool(&x, g, "scan_private", false);
@@ -276,7 +254,7 @@ int crisis_conf_parse(const config_setting_t *g, const char *base_dir, struct cr
     const config_setting_t *iv = g ? config_setting_get_member(g, "interval") : NULL;
     if (iv && (config_setting_type(iv) != CONFIG_TYPE_INT || config_setting_get_int(iv) < 0 ||
                config_setting_get_int(iv) > 7 * 86400))
-        fail(&x, iv, "interval", "must be a number of seconds from 0 to 604800");
+        hv_conf_fail(&x, iv, "interval", "must be a number of seconds from 0 to 604800");
     else if (iv)
         out->interval = config_setting_get_int(iv);
     if (!x.failed) {

@@ -15,28 +15,6 @@ const char *const mod_priv_names[PRIV_COUNT] = { "warn", "mute", "kick", "ban", 
 
 #define PRIV_LIST "warn, mute, kick, ban, slow, lock, redact, reports, filter"
 
-/* Where we are while parsing, for error messages. */
-struct ctx {
-    char *err;
-    size_t errlen;
-    bool failed;
-};
-
-/* Record an error as "moderation.path: reason". The first error wins; hv_conf_error() adds "file:line: ". */
-__attribute__((format(printf, 4, 5)))
-static void fail(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt, ...)
-{
-    if (x->failed)
-        return;
-    x->failed = true;
-    char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    hv_conf_error(x->err, x->errlen, s, "moderation.%s: %s", path, reason);
-}
-
 /* strdup that aborts: a half-parsed config on OOM is not worth handling. */
 static char *xstrdup(const char *s)
 {
@@ -95,7 +73,7 @@ void mod_filter_free(struct mod_filter *f)
 }
 
 /* Every member of group g must be one of `known`. */
-static bool only_known(struct ctx *x, const config_setting_t *g, const char *prefix, const char *const *known)
+static bool only_known(struct hv_conf_errors *x, const config_setting_t *g, const char *prefix, const char *const *known)
 {
     for (int i = 0; i < config_setting_length(g); i++) {
         const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -109,7 +87,7 @@ static bool only_known(struct ctx *x, const config_setting_t *g, const char *pre
             for (size_t k = 0; known[k]; k++)
                 len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", k ? ", " : "", known[k]);
             snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", n ? n : "?");
-            fail(x, s, path, "unknown setting (expected one of: %s)", list);
+            hv_conf_fail(x, s, path, "unknown setting (expected one of: %s)", list);
             return false;
         }
     }
@@ -117,7 +95,7 @@ static bool only_known(struct ctx *x, const config_setting_t *g, const char *pre
 }
 
 /* A string member (def when absent); false after reporting. */
-static bool get_string(struct ctx *x, const config_setting_t *g, const char *path, const char *key,
+static bool get_string(struct hv_conf_errors *x, const config_setting_t *g, const char *path, const char *key,
                        const char *def, size_t max, const char **out)
 {
     *out = def;
@@ -125,18 +103,18 @@ static bool get_string(struct ctx *x, const config_setting_t *g, const char *pat
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        fail(x, s, path, "must be a string in double quotes");
+        hv_conf_fail(x, s, path, "must be a string in double quotes");
         return false;
     }
     const char *v = config_setting_get_string(s);
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         if (*p < ' ' || *p == 0x7f) {
-            fail(x, s, path, "must be one line without control characters");
+            hv_conf_fail(x, s, path, "must be one line without control characters");
             return false;
         }
     }
     if (strlen(v) > max) {
-        fail(x, s, path, "is too long (at most %zu bytes)", max);
+        hv_conf_fail(x, s, path, "is too long (at most %zu bytes)", max);
         return false;
     }
     *out = v;
@@ -144,7 +122,7 @@ static bool get_string(struct ctx *x, const config_setting_t *g, const char *pat
 }
 
 /* An integer member in [lo, hi] (def when absent). */
-static bool get_int(struct ctx *x, const config_setting_t *g, const char *path, const char *key, int def, int lo,
+static bool get_int(struct hv_conf_errors *x, const config_setting_t *g, const char *path, const char *key, int def, int lo,
                     int hi, int *out)
 {
     *out = def;
@@ -152,12 +130,12 @@ static bool get_int(struct ctx *x, const config_setting_t *g, const char *path, 
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_INT) {
-        fail(x, s, path, "must be a whole number");
+        hv_conf_fail(x, s, path, "must be a whole number");
         return false;
     }
     int v = config_setting_get_int(s);
     if (v < lo || v > hi) {
-        fail(x, s, path, "must be between %d and %d (got %d)", lo, hi, v);
+        hv_conf_fail(x, s, path, "must be between %d and %d (got %d)", lo, hi, v);
         return false;
     }
     *out = v;
@@ -165,7 +143,7 @@ static bool get_int(struct ctx *x, const config_setting_t *g, const char *path, 
 }
 
 /* A boolean member (def when absent); false after reporting a bad type. */
-static bool get_bool(struct ctx *x, const config_setting_t *g, const char *path, const char *key, bool def,
+static bool get_bool(struct hv_conf_errors *x, const config_setting_t *g, const char *path, const char *key, bool def,
                      bool *out)
 {
     *out = def;
@@ -173,7 +151,7 @@ static bool get_bool(struct ctx *x, const config_setting_t *g, const char *path,
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-        fail(x, s, path, "must be true or false");
+        hv_conf_fail(x, s, path, "must be true or false");
         return false;
     }
     *out = config_setting_get_bool(s) != 0;
@@ -181,25 +159,25 @@ static bool get_bool(struct ctx *x, const config_setting_t *g, const char *path,
 }
 
 /* A sub-group member (NULL when absent); false when not a group. */
-static bool get_group(struct ctx *x, const config_setting_t *g, const char *key, const config_setting_t **out)
+static bool get_group(struct hv_conf_errors *x, const config_setting_t *g, const char *key, const config_setting_t **out)
 {
     *out = g ? config_setting_get_member(g, key) : NULL;
     if (*out && config_setting_type(*out) != CONFIG_TYPE_GROUP) {
-        fail(x, *out, key, "must be a group: %s = { ... };", key);
+        hv_conf_fail(x, *out, key, "must be a group: %s = { ... };", key);
         return false;
     }
     return true;
 }
 
 /* [ "#a", "#b" ] into casefolded names. */
-static bool get_channels(struct ctx *x, const config_setting_t *g, const char *path, const char *key,
+static bool get_channels(struct hv_conf_errors *x, const config_setting_t *g, const char *path, const char *key,
                          struct mod_names *out)
 {
     const config_setting_t *s = g ? config_setting_get_member(g, key) : NULL;
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
-        fail(x, s, path, "must be a list of channel names, like [ \"#lobby\", \"#help\" ]");
+        hv_conf_fail(x, s, path, "must be a list of channel names, like [ \"#lobby\", \"#help\" ]");
         return false;
     }
     int n = config_setting_length(s);
@@ -210,7 +188,7 @@ static bool get_channels(struct ctx *x, const config_setting_t *g, const char *p
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
         if (!v || !hv_valid_channel(v)) {
-            fail(x, e, path, "\"%s\" is not a channel name (a '#' then up to 49 characters)", v ? v : "?");
+            hv_conf_fail(x, e, path, "\"%s\" is not a channel name (a '#' then up to 49 characters)", v ? v : "?");
             return false;
         }
         char fold[MOD_CHAN_MAX + 1];
@@ -230,7 +208,7 @@ static unsigned priv_bit(const char *name)
 }
 
 /* roles = { moderator = [ "warn", ... ]; admin = [ ... ]; } (default: those two). */
-static bool parse_roles(struct ctx *x, const config_setting_t *g, struct mod_conf *c)
+static bool parse_roles(struct hv_conf_errors *x, const config_setting_t *g, struct mod_conf *c)
 {
     const config_setting_t *r;
     if (!get_group(x, g, "roles", &r))
@@ -254,7 +232,7 @@ static bool parse_roles(struct ctx *x, const config_setting_t *g, struct mod_con
         char path[128];
         snprintf(path, sizeof path, "roles.%s", config_setting_name(e));
         if (config_setting_type(e) != CONFIG_TYPE_ARRAY && config_setting_type(e) != CONFIG_TYPE_LIST) {
-            fail(x, e, path, "must be a list of privileges, like [ \"warn\", \"mute\" ] (privileges: " PRIV_LIST ")");
+            hv_conf_fail(x, e, path, "must be a list of privileges, like [ \"warn\", \"mute\" ] (privileges: " PRIV_LIST ")");
             return false;
         }
         struct mod_role *role = &c->roles[c->nroles++];
@@ -264,7 +242,7 @@ static bool parse_roles(struct ctx *x, const config_setting_t *g, struct mod_con
             const char *v = config_setting_type(p) == CONFIG_TYPE_STRING ? config_setting_get_string(p) : NULL;
             unsigned bit = v ? priv_bit(v) : 0;
             if (!bit) {
-                fail(x, p, path, "\"%s\" is not a privilege (privileges: " PRIV_LIST ")", v ? v : "?");
+                hv_conf_fail(x, p, path, "\"%s\" is not a privilege (privileges: " PRIV_LIST ")", v ? v : "?");
                 return false;
             }
             role->privs |= bit;
@@ -274,7 +252,7 @@ static bool parse_roles(struct ctx *x, const config_setting_t *g, struct mod_con
 }
 
 /* staff = { alice = "admin"; bob = "moderator"; } */
-static bool parse_staff(struct ctx *x, const config_setting_t *g, struct mod_conf *c)
+static bool parse_staff(struct hv_conf_errors *x, const config_setting_t *g, struct mod_conf *c)
 {
     const config_setting_t *s;
     if (!get_group(x, g, "staff", &s))
@@ -297,7 +275,7 @@ static bool parse_staff(struct ctx *x, const config_setting_t *g, struct mod_con
             size_t len = 0;
             for (size_t k = 0; k < c->nroles; k++)
                 len += (size_t)snprintf(list + len, sizeof list - len, "%s\"%s\"", k ? ", " : "", c->roles[k].name);
-            fail(x, e, path, "must name a role in double quotes (roles: %s)", list);
+            hv_conf_fail(x, e, path, "must name a role in double quotes (roles: %s)", list);
             return false;
         }
         c->staff[c->nstaff++] = (struct mod_staff){ xstrdup(config_setting_name(e)), role };
@@ -306,18 +284,18 @@ static bool parse_staff(struct ctx *x, const config_setting_t *g, struct mod_con
 }
 
 /* filters = ( { phrase = "..."; action = "block"; channels = [ ... ]; private = false; } ) */
-static bool parse_filters(struct ctx *x, const config_setting_t *g, struct mod_conf *c)
+static bool parse_filters(struct hv_conf_errors *x, const config_setting_t *g, struct mod_conf *c)
 {
     const config_setting_t *l = g ? config_setting_get_member(g, "filters") : NULL;
     if (!l)
         return true;
     if (config_setting_type(l) != CONFIG_TYPE_LIST) {
-        fail(x, l, "filters", "must be a list of groups: ( { phrase = \"...\"; action = \"block\"; }, ... )");
+        hv_conf_fail(x, l, "filters", "must be a list of groups: ( { phrase = \"...\"; action = \"block\"; }, ... )");
         return false;
     }
     int n = config_setting_length(l);
     if (n > MOD_FILTERS_MAX) {
-        fail(x, l, "filters", "too many filters (at most %d)", MOD_FILTERS_MAX);
+        hv_conf_fail(x, l, "filters", "too many filters (at most %d)", MOD_FILTERS_MAX);
         return false;
     }
     c->filters = calloc((size_t)n + 1, sizeof *c->filters);
@@ -329,7 +307,7 @@ static bool parse_filters(struct ctx *x, const config_setting_t *g, struct mod_c
         char prefix[64], path[96];
         snprintf(prefix, sizeof prefix, "filters[%d]", i);
         if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
-            fail(x, e, prefix, "must be a group: { phrase = \"...\"; action = \"block\"; }");
+            hv_conf_fail(x, e, prefix, "must be a group: { phrase = \"...\"; action = \"block\"; }");
             return false;
         }
         if (!only_known(x, e, prefix, known))
@@ -341,14 +319,14 @@ static bool parse_filters(struct ctx *x, const config_setting_t *g, struct mod_c
             return false;
         const char *why = phrase ? mod_phrase_problem(phrase) : "required setting is missing";
         if (why) {
-            fail(x, phrase ? config_setting_get_member(e, "phrase") : e, path, "%s", why);
+            hv_conf_fail(x, phrase ? config_setting_get_member(e, "phrase") : e, path, "%s", why);
             return false;
         }
         snprintf(path, sizeof path, "%s.action", prefix);
         if (!get_string(x, e, path, "action", "block", 16, &action))
             return false;
         if (strcmp(action, "block") != 0 && strcmp(action, "flag") != 0) {
-            fail(x, config_setting_get_member(e, "action"), path,
+            hv_conf_fail(x, config_setting_get_member(e, "action"), path,
                  "\"%s\": must be \"block\" (not sent, the sender is told) or \"flag\" (sent, staff are told)",
                  action);
             return false;
@@ -366,7 +344,7 @@ static bool parse_filters(struct ctx *x, const config_setting_t *g, struct mod_c
 }
 
 /* links = { }, flood = { }, join_flood = { }. */
-static bool parse_auto(struct ctx *x, const config_setting_t *g, struct mod_conf *c)
+static bool parse_auto(struct hv_conf_errors *x, const config_setting_t *g, struct mod_conf *c)
 {
     static const char *const lk[] = { "min_age", "exempt_channels", NULL };
     static const char *const fk[] = { "repeat", "repeat_window", "messages", "window", "mentions", "mute",
@@ -380,7 +358,7 @@ static bool parse_auto(struct ctx *x, const config_setting_t *g, struct mod_conf
            get_int(x, l, "links.min_age", "min_age", 300, 0, 604800, &c->link_min_age) &&
            get_channels(x, l, "links.exempt_channels", "exempt_channels", &c->link_exempt) &&
            get_int(x, f, "flood.repeat", "repeat", 3, 0, MOD_REPEAT_RING, &c->repeat) &&
-           (c->repeat != 1 || (fail(x, config_setting_get_member(f, "repeat"), "flood.repeat",
+           (c->repeat != 1 || (hv_conf_fail(x, config_setting_get_member(f, "repeat"), "flood.repeat",
                                     "must be 0 (off) or at least 2"), false)) &&
            get_int(x, f, "flood.repeat_window", "repeat_window", 60, 1, 3600, &c->repeat_window) &&
            get_int(x, f, "flood.messages", "messages", 10, 0, MOD_RATE_RING - 1, &c->messages) &&
@@ -415,7 +393,7 @@ int mod_conf_parse(const config_setting_t *g, struct mod_conf *out, char *err, s
                                          "filter_notice", "filters", "links", "flood", "join_flood", "audit_log",
                                          "state_file", NULL };
     static const char *const rk[] = { "count", "period", NULL };
-    struct ctx x = { err, errlen, false };
+    struct hv_conf_errors x = { err, errlen, "moderation.", false };
     memset(out, 0, sizeof *out);
     if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
         snprintf(err, errlen, "moderation: must be a group: moderation = { ... };");
@@ -439,16 +417,16 @@ int mod_conf_parse(const config_setting_t *g, struct mod_conf *out, char *err, s
               get_string(&x, g, "audit_log", "audit_log", "", 1000, &audit) &&
               get_string(&x, g, "state_file", "state_file", "moderation.state", 1000, &state);
     if (ok && !nick_ok(nick)) {
-        fail(&x, config_setting_get_member(g, "service_nick"), "service_nick", "\"%s\" is not a valid nick", nick);
+        hv_conf_fail(&x, config_setting_get_member(g, "service_nick"), "service_nick", "\"%s\" is not a valid nick", nick);
         ok = false;
     }
     if (ok && !hv_valid_channel(chan)) {
-        fail(&x, config_setting_get_member(g, "staff_channel"), "staff_channel",
+        hv_conf_fail(&x, config_setting_get_member(g, "staff_channel"), "staff_channel",
              "\"%s\" is not a channel name (a '#' then up to 49 characters)", chan);
         ok = false;
     }
     if (ok && !*state) {
-        fail(&x, config_setting_get_member(g, "state_file"), "state_file", "must not be empty");
+        hv_conf_fail(&x, config_setting_get_member(g, "state_file"), "state_file", "must not be empty");
         ok = false;
     }
     ok = ok && parse_roles(&x, g, out) && parse_staff(&x, g, out) && parse_filters(&x, g, out) &&

@@ -16,28 +16,6 @@
 /* Flag modes a topic channel may carry (no parameters: no keys or limits). */
 #define TOPIC_MODE_LETTERS "imnpst"
 
-/* Where we are while parsing, for error messages. */
-struct ctx {
-    char *err;
-    size_t errlen;
-    bool failed;
-};
-
-/* Record an error as "path: reason". The first error wins; hv_conf_error() adds "file:line: ". */
-__attribute__((format(printf, 4, 5)))
-static void fail(struct ctx *x, const config_setting_t *s, const char *path, const char *fmt, ...)
-{
-    if (x->failed)
-        return;
-    x->failed = true;
-    char reason[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof reason, fmt, ap);
-    va_end(ap);
-    hv_conf_error(x->err, x->errlen, s, "%s: %s", path, reason);
-}
-
 /* strdup that aborts: a half-parsed config on OOM is not worth handling. */
 static char *xstrdup(const char *s)
 {
@@ -62,7 +40,7 @@ static const char *text_problem(const char *s, bool multiline)
 
 /* A string member of group g: *out is set (NULL when absent). Returns false
  * after reporting when present with the wrong type or bad text. */
-static bool get_string(struct ctx *x, const config_setting_t *g, const char *prefix, const char *key,
+static bool get_string(struct hv_conf_errors *x, const config_setting_t *g, const char *prefix, const char *key,
                        bool required, bool multiline, size_t max, const char **out)
 {
     char path[128];
@@ -71,25 +49,25 @@ static bool get_string(struct ctx *x, const config_setting_t *g, const char *pre
     const config_setting_t *s = config_setting_get_member(g, key);
     if (!s) {
         if (required)
-            fail(x, g, path, "required setting is missing");
+            hv_conf_fail(x, g, path, "required setting is missing");
         return !required;
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        fail(x, s, path, "must be a string in double quotes");
+        hv_conf_fail(x, s, path, "must be a string in double quotes");
         return false;
     }
     const char *v = config_setting_get_string(s);
     const char *why = text_problem(v, multiline);
     if (why) {
-        fail(x, s, path, "%s", why);
+        hv_conf_fail(x, s, path, "%s", why);
         return false;
     }
     if (strlen(v) > max) {
-        fail(x, s, path, "is too long (at most %zu bytes)", max);
+        hv_conf_fail(x, s, path, "is too long (at most %zu bytes)", max);
         return false;
     }
     if (required && !*v) {
-        fail(x, s, path, "must not be empty");
+        hv_conf_fail(x, s, path, "must not be empty");
         return false;
     }
     *out = v;
@@ -97,7 +75,7 @@ static bool get_string(struct ctx *x, const config_setting_t *g, const char *pre
 }
 
 /* A boolean member (default def). Returns false after reporting a bad type. */
-static bool get_bool(struct ctx *x, const config_setting_t *g, const char *prefix, const char *key, bool def,
+static bool get_bool(struct hv_conf_errors *x, const config_setting_t *g, const char *prefix, const char *key, bool def,
                      bool *out)
 {
     char path[128];
@@ -107,7 +85,7 @@ static bool get_bool(struct ctx *x, const config_setting_t *g, const char *prefi
     if (!s)
         return true;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-        fail(x, s, path, "must be true or false");
+        hv_conf_fail(x, s, path, "must be true or false");
         return false;
     }
     *out = config_setting_get_bool(s) != 0;
@@ -115,7 +93,7 @@ static bool get_bool(struct ctx *x, const config_setting_t *g, const char *prefi
 }
 
 /* Every member of group g must be one of the names in `known`. */
-static bool only_known(struct ctx *x, const config_setting_t *g, const char *prefix, const char *const *known,
+static bool only_known(struct hv_conf_errors *x, const config_setting_t *g, const char *prefix, const char *const *known,
                        const char *expected)
 {
     for (int i = 0; i < config_setting_length(g); i++) {
@@ -127,7 +105,7 @@ static bool only_known(struct ctx *x, const config_setting_t *g, const char *pre
         if (!ok) {
             char path[128];
             snprintf(path, sizeof path, "%s.%s", prefix, n ? n : "?");
-            fail(x, s, path, "unknown setting (expected %s)", expected);
+            hv_conf_fail(x, s, path, "unknown setting (expected %s)", expected);
             return false;
         }
     }
@@ -168,13 +146,13 @@ static bool name_ok(const char *n)
 }
 
 /* "+nt" (the '+' optional, "" for none) into the letters "nt". */
-static bool parse_modes(struct ctx *x, const config_setting_t *s, const char *path, const char *v, char *out)
+static bool parse_modes(struct hv_conf_errors *x, const config_setting_t *s, const char *path, const char *v, char *out)
 {
     size_t n = 0;
     out[0] = '\0';
     for (const char *p = v[0] == '+' ? v + 1 : v; *p; p++) {
         if (!strchr(TOPIC_MODE_LETTERS, *p)) {
-            fail(x, s, path, "\"%s\": only the modes i, m, n, p, s and t can be set on a topic channel "
+            hv_conf_fail(x, s, path, "\"%s\": only the modes i, m, n, p, s and t can be set on a topic channel "
                  "(written like \"+nt\")", v);
             return false;
         }
@@ -187,7 +165,7 @@ static bool parse_modes(struct ctx *x, const config_setting_t *s, const char *pa
 }
 
 /* keywords = [ "word", ... ] into t (lower-cased). */
-static bool parse_keywords(struct ctx *x, const config_setting_t *g, const char *prefix, struct topic *t)
+static bool parse_keywords(struct hv_conf_errors *x, const config_setting_t *g, const char *prefix, struct topic *t)
 {
     char path[128];
     snprintf(path, sizeof path, "%s.keywords", prefix);
@@ -195,12 +173,12 @@ static bool parse_keywords(struct ctx *x, const config_setting_t *g, const char 
     if (!s)
         return true;
     if (!config_setting_is_aggregate(s) || config_setting_type(s) == CONFIG_TYPE_GROUP) {
-        fail(x, s, path, "must be a list of strings, like [ \"worry\", \"panic\" ]");
+        hv_conf_fail(x, s, path, "must be a list of strings, like [ \"worry\", \"panic\" ]");
         return false;
     }
     int n = config_setting_length(s);
     if (n > TOPIC_KEYWORDS_MAX) {
-        fail(x, s, path, "too many keywords (at most %d)", TOPIC_KEYWORDS_MAX);
+        hv_conf_fail(x, s, path, "too many keywords (at most %d)", TOPIC_KEYWORDS_MAX);
         return false;
     }
     t->keywords = calloc((size_t)n + 1, sizeof *t->keywords);
@@ -212,7 +190,7 @@ static bool parse_keywords(struct ctx *x, const config_setting_t *g, const char 
         char ep[160];
         snprintf(ep, sizeof ep, "%s[%d]", path, i);
         if (!v || !*v || strlen(v) > TOPIC_KEYWORD_MAX || text_problem(v, false)) {
-            fail(x, e, ep, "must be a non-empty string of at most %d bytes on one line", TOPIC_KEYWORD_MAX);
+            hv_conf_fail(x, e, ep, "must be a non-empty string of at most %d bytes on one line", TOPIC_KEYWORD_MAX);
             return false;
         }
         char *k = xstrdup(v);
@@ -225,13 +203,13 @@ static bool parse_keywords(struct ctx *x, const config_setting_t *g, const char 
 }
 
 /* One { name; channel; description; keywords; modes; welcome; } entry. */
-static bool parse_topic(struct ctx *x, const config_setting_t *g, int idx, struct topic *t)
+static bool parse_topic(struct hv_conf_errors *x, const config_setting_t *g, int idx, struct topic *t)
 {
     static const char *const known[] = { "name", "channel", "description", "keywords", "modes", "welcome", NULL };
     char prefix[64];
     snprintf(prefix, sizeof prefix, "topics.list[%d]", idx);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        fail(x, g, prefix, "each topic must be a group: { name = \"...\"; channel = \"#...\"; ... }");
+        hv_conf_fail(x, g, prefix, "each topic must be a group: { name = \"...\"; channel = \"#...\"; ... }");
         return false;
     }
     if (!only_known(x, g, prefix, known, "name, channel, description, keywords, modes or welcome"))
@@ -246,13 +224,13 @@ static bool parse_topic(struct ctx *x, const config_setting_t *g, int idx, struc
         return false;
     if (!name_ok(name)) {
         snprintf(path, sizeof path, "%s.name", prefix);
-        fail(x, config_setting_get_member(g, "name"), path,
+        hv_conf_fail(x, config_setting_get_member(g, "name"), path,
              "\"%s\": use lower-case letters, digits, '-' and '_' (people type it after JOIN)", name);
         return false;
     }
     if (!channel_ok(chan)) {
         snprintf(path, sizeof path, "%s.channel", prefix);
-        fail(x, config_setting_get_member(g, "channel"), path,
+        hv_conf_fail(x, config_setting_get_member(g, "channel"), path,
              "\"%s\" is not a channel name (a '#' then up to %d characters, no spaces, commas or colons)",
              chan, TOPIC_CHANNEL_MAX - 1);
         return false;
@@ -275,21 +253,21 @@ static bool parse_topic(struct ctx *x, const config_setting_t *g, int idx, struc
 }
 
 /* list = ( { ... }, ... ): at least one topic, names and channels unique. */
-static bool parse_list(struct ctx *x, const config_setting_t *conf, struct topics_conf *c)
+static bool parse_list(struct hv_conf_errors *x, const config_setting_t *conf, struct topics_conf *c)
 {
     const config_setting_t *l = config_setting_get_member(conf, "list");
     if (!l) {
-        fail(x, conf, "topics.list", "required setting is missing: list = ( { name = \"...\"; channel = \"#...\"; "
+        hv_conf_fail(x, conf, "topics.list", "required setting is missing: list = ( { name = \"...\"; channel = \"#...\"; "
              "description = \"...\"; }, ... );");
         return false;
     }
     if (config_setting_type(l) != CONFIG_TYPE_LIST) {
-        fail(x, l, "topics.list", "must be a list of groups in parentheses: ( { ... }, { ... } )");
+        hv_conf_fail(x, l, "topics.list", "must be a list of groups in parentheses: ( { ... }, { ... } )");
         return false;
     }
     int n = config_setting_length(l);
     if (n < 1 || n > TOPICS_MAX) {
-        fail(x, l, "topics.list", "must hold between 1 and %d topics", TOPICS_MAX);
+        hv_conf_fail(x, l, "topics.list", "must hold between 1 and %d topics", TOPICS_MAX);
         return false;
     }
     c->v = calloc((size_t)n, sizeof *c->v);
@@ -306,13 +284,13 @@ static bool parse_list(struct ctx *x, const config_setting_t *conf, struct topic
             hv_casefold(other, c->v[k].channel, sizeof other);
             if (strcmp(c->v[k].name, t->name) == 0) {
                 snprintf(path, sizeof path, "topics.list[%d].name", i);
-                fail(x, config_setting_get_member(g, "name"), path, "\"%s\" is used by topics.list[%zu] too",
+                hv_conf_fail(x, config_setting_get_member(g, "name"), path, "\"%s\" is used by topics.list[%zu] too",
                      t->name, k);
                 return false;
             }
             if (strcmp(fold, other) == 0) {
                 snprintf(path, sizeof path, "topics.list[%d].channel", i);
-                fail(x, config_setting_get_member(g, "channel"), path, "%s is used by topics.list[%zu] too",
+                hv_conf_fail(x, config_setting_get_member(g, "channel"), path, "%s is used by topics.list[%zu] too",
                      t->channel, k);
                 return false;
             }
@@ -341,7 +319,7 @@ int topics_conf_parse(const config_setting_t *conf, struct topics_conf *out, cha
 {
     static const char *const known[] = { "guide_nick", "create_channels", "staff_op", "guide_in_channels",
                                          "greeting", "list", NULL };
-    struct ctx x = { err, errlen, false };
+    struct hv_conf_errors x = { err, errlen, "", false };
     memset(out, 0, sizeof *out);
     if (!conf) {
         snprintf(err, errlen, "topics: the config has no `topics = { list = ( ... ); };` group "
@@ -349,7 +327,7 @@ int topics_conf_parse(const config_setting_t *conf, struct topics_conf *out, cha
         return -1;
     }
     if (config_setting_type(conf) != CONFIG_TYPE_GROUP) {
-        fail(&x, conf, "topics", "must be a group: topics = { ... };");
+        hv_conf_fail(&x, conf, "topics", "must be a group: topics = { ... };");
         return -1;
     }
     const char *nick, *create, *greeting;
@@ -361,12 +339,12 @@ int topics_conf_parse(const config_setting_t *conf, struct topics_conf *out, cha
               get_bool(&x, conf, "topics", "staff_op", true, &out->staff_op) &&
               get_bool(&x, conf, "topics", "guide_in_channels", false, &out->guide_in_channels);
     if (ok && nick && !nick_ok(nick)) {
-        fail(&x, config_setting_get_member(conf, "guide_nick"), "topics.guide_nick",
+        hv_conf_fail(&x, config_setting_get_member(conf, "guide_nick"), "topics.guide_nick",
              "\"%s\" is not a valid nick", nick);
         ok = false;
     }
     if (ok && create && strcmp(create, "staff") != 0 && strcmp(create, "anyone") != 0) {
-        fail(&x, config_setting_get_member(conf, "create_channels"), "topics.create_channels",
+        hv_conf_fail(&x, config_setting_get_member(conf, "create_channels"), "topics.create_channels",
              "\"%s\": must be \"staff\" (only opers create new channels) or \"anyone\"", create);
         ok = false;
     }

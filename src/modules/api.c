@@ -273,6 +273,20 @@ void hv_conf_error(char *err, size_t errlen, const config_setting_t *s, const ch
         snprintf(err, errlen, "%s", text);
 }
 
+/* See module.h: the first error of a module's config parse wins. */
+void hv_conf_fail(struct hv_conf_errors *x, const config_setting_t *s, const char *path, const char *fmt, ...)
+{
+    if (x->failed)
+        return;
+    x->failed = true;
+    char reason[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    hv_conf_error(x->err, x->errlen, s, "%s%s: %s", x->prefix ? x->prefix : "", path, reason);
+}
+
 /* The core's rfc1459 casefolding (src/state/casemap.c), for modules. */
 void hv_casefold(char *dst, const char *src, size_t len)
 {
